@@ -1,0 +1,114 @@
+"""`convnet`: the keras-io MNIST convnet, generalized (any input, deeper option).
+
+Inputs are always channels-last images (height, width, channels). `data_format`
+only chooses how the convolutions run inside; the model transposes back to
+channels-last before flattening, so the weights are the same whatever the layout.
+"""
+
+import keras
+
+from zoo.models import blocks
+from zoo.models.base import ZooClassifier
+from zoo.registry import register_architecture
+
+_AUGMENTATIONS = ("rotation", "translation", "zoom")
+
+
+def _augmentation(x, augment):
+    unknown = set(augment) - set(_AUGMENTATIONS)
+    if unknown:
+        raise ValueError(
+            f"ConvNet augment keys must be among {_AUGMENTATIONS}, got {sorted(unknown)}."
+        )
+    if augment.get("translation"):
+        f = augment["translation"]
+        x = keras.layers.RandomTranslation(f, f, fill_mode="constant",
+                                           data_format="channels_last", name="aug_translate")(x)
+    if augment.get("rotation"):
+        x = keras.layers.RandomRotation(augment["rotation"], fill_mode="constant",
+                                        data_format="channels_last", name="aug_rotate")(x)
+    if augment.get("zoom"):
+        x = keras.layers.RandomZoom(augment["zoom"], fill_mode="constant",
+                                    data_format="channels_last", name="aug_zoom")(x)
+    return x
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+@register_architecture(
+    "convnet",
+    family="cnn",
+    description="keras-io MNIST convnet, any input shape; deeper option with batch norm, "
+    "more blocks and in-model augmentation",
+    tiny={"input_shape": (8, 8, 1), "num_classes": 10, "filters": (8, 16), "padding": "same",
+          "rescale": 1 / 16},
+)
+class ConvNet(ZooClassifier):
+    """Convolutional image classifier.
+
+    Defaults reproduce the keras-io MNIST convnet (two conv/max-pool blocks of 32
+    and 64 filters, dropout 0.5, softmax head) on raw 0-255 pixels.
+
+    Example:
+        >>> import numpy as np, zoo
+        >>> model = zoo.ConvNet(input_shape=(8, 8, 1), num_classes=10, padding="same",
+        ...                     rescale=1 / 16)
+        >>> model.predict(np.zeros((2, 8, 8, 1)), verbose=0).shape
+        (2, 10)
+    """
+
+    def __init__(self, input_shape=(28, 28, 1), num_classes=10, filters=(32, 64),
+                 kernel_size=3, convs_per_block=1, padding="valid", pool_size=2,
+                 batch_norm=False, dense_units=0, dropout=0.5, rescale=1 / 255,
+                 augment=None, data_format=None, name="convnet", **kwargs):
+        blocks.check_num_classes("ConvNet", num_classes)
+        input_shape = tuple(input_shape)
+        filters = tuple(filters)
+        if len(input_shape) != 3:
+            raise ValueError(
+                f"ConvNet input_shape is (height, width, channels), got {input_shape}."
+            )
+        blocks.check_positive_ints("ConvNet", input_shape=input_shape, filters=filters,
+                                   kernel_size=kernel_size, convs_per_block=convs_per_block)
+        layout = data_format or keras.config.image_data_format()
+        if layout not in ("channels_last", "channels_first"):
+            raise ValueError(
+                f"ConvNet data_format is channels_last or channels_first, got {data_format!r}."
+            )
+        channel_axis = 1 if layout == "channels_first" else -1
+
+        inputs = keras.Input(input_shape, name="images")
+        x = keras.layers.Rescaling(rescale, name="rescale")(inputs) if rescale else inputs
+        if augment:
+            x = _augmentation(x, dict(augment))
+        if layout == "channels_first":
+            x = keras.layers.Permute((3, 1, 2), name="to_channels_first")(x)
+        for b, width in enumerate(filters):
+            for c in range(convs_per_block):
+                x = keras.layers.Conv2D(
+                    width, kernel_size, padding=padding, data_format=layout,
+                    use_bias=not batch_norm,
+                    activation=None if batch_norm else "relu", name=f"block{b}_conv{c}",
+                )(x)
+                if batch_norm:
+                    x = keras.layers.BatchNormalization(axis=channel_axis,
+                                                        name=f"block{b}_bn{c}")(x)
+                    x = keras.layers.ReLU(name=f"block{b}_relu{c}")(x)
+            x = keras.layers.MaxPooling2D(pool_size, data_format=layout, name=f"block{b}_pool")(x)
+        if layout == "channels_first":
+            # Flatten in (height, width, channels) order: the Dense weights stay the same.
+            x = keras.layers.Permute((2, 3, 1), name="to_channels_last")(x)
+        x = keras.layers.Flatten(name="flatten")(x)
+        if dense_units:
+            x = keras.layers.Dense(dense_units, activation="relu", name="dense")(x)
+        if dropout:
+            x = keras.layers.Dropout(dropout, name="dropout")(x)
+        outputs = blocks.classification_head(x, num_classes)
+        super().__init__(
+            inputs=inputs, outputs=outputs, name=name,
+            config=dict(input_shape=input_shape, num_classes=num_classes, filters=filters,
+                        kernel_size=kernel_size, convs_per_block=convs_per_block,
+                        padding=padding, pool_size=pool_size, batch_norm=batch_norm,
+                        dense_units=dense_units, dropout=dropout, rescale=rescale,
+                        augment=dict(augment) if augment else None, data_format=data_format),
+            **kwargs,
+        )
