@@ -102,6 +102,10 @@ class ZooModel(keras.Model):
         self._validate(x)
         return super().predict(x, *args, **kwargs)
 
+    def loss_on(self, x, y):
+        """The compiled training loss on (x, y), in inference mode (a float)."""
+        return float(self.evaluate(x, y, verbose=0, return_dict=True)["loss"])
+
     # -- example data ------------------------------------------------------------------
     def example_batch(self, n=32, seed=0):
         """Random inputs that fit the model and targets that depend on them (learnable).
