@@ -4,6 +4,7 @@ Model code calls the functions exported here; no other module branches on
 `keras.backend.backend()`.
 """
 
+from zoo.backend.lstm import fused_lstm, fused_lstm_available
 from zoo.backend.select import DEFAULT_BACKEND, select_default_backend, user_chosen_backend
 
 
@@ -14,4 +15,11 @@ def current():
     return keras.backend.backend()
 
 
-__all__ = ["DEFAULT_BACKEND", "current", "select_default_backend", "user_chosen_backend"]
+__all__ = [
+    "DEFAULT_BACKEND",
+    "current",
+    "fused_lstm",
+    "fused_lstm_available",
+    "select_default_backend",
+    "user_chosen_backend",
+]

@@ -1,9 +1,10 @@
 """Reusable layers that keep Keras' weight layouts."""
 
-import keras
+from zoo.layers.fused_lstm import FusedLSTM
 
 # The recurrent layer every zoo LSTM model uses. One name, so a faster implementation
-# with the same weight layout can replace it in one place.
-LSTM = keras.layers.LSTM
+# with the same weight layout can replace it in one place: FusedLSTM runs torch's
+# fused kernel on the torch backend and is keras.layers.LSTM elsewhere.
+LSTM = FusedLSTM
 
-__all__ = ["LSTM"]
+__all__ = ["FusedLSTM", "LSTM"]
