@@ -50,6 +50,22 @@ class ZooModel(keras.Model):
             metrics = list(self.default_metrics)
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
+    def compile_from_config(self, config):
+        """Restore the compile state saved in a `.keras` file (Keras skips custom
+        `compile` methods otherwise)."""
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def set_weights(self, weights):
+        """Keras `set_weights`, then refresh what Normalization layers derive from
+        their variables (Keras only does that when loading from a file)."""
+        super().set_weights(weights)
+        for layer in self._flatten_layers():
+            if isinstance(layer, keras.layers.Normalization) and layer.built:
+                layer.finalize_state()
+
     def adapt(self, x, y=None):
         """Fit the model's normalization layers to training data (inputs, and targets
         where the model de-normalizes its outputs). Call once before `fit`."""
@@ -133,6 +149,10 @@ class ZooModel(keras.Model):
             y = np.tile(score[:, None], (1, int(np.prod(out_shape)))).reshape(n, *out_shape)
             y = y.astype("float32")
         return x, y
+
+    def example_inputs(self, n=32, seed=0):
+        """Random inputs for `predict` / `__call__` (the inputs of `example_batch`)."""
+        return self.example_batch(n, seed)[0]
 
 
 class ZooClassifier(ZooModel):

@@ -1,8 +1,9 @@
 """`convnet`: the keras-io MNIST convnet, generalized (any input, deeper option).
 
 Inputs are always channels-last images (height, width, channels). `data_format`
-only chooses how the convolutions run inside; the model transposes back to
-channels-last before flattening, so the weights are the same whatever the layout.
+only chooses how the convolutions run inside (channels_first spares torch a
+transpose per layer); flattening is always in channels-last order, so the weights
+are the same whatever the layout.
 """
 
 import keras
@@ -94,10 +95,9 @@ class ConvNet(ZooClassifier):
                                                         name=f"block{b}_bn{c}")(x)
                     x = keras.layers.ReLU(name=f"block{b}_relu{c}")(x)
             x = keras.layers.MaxPooling2D(pool_size, data_format=layout, name=f"block{b}_pool")(x)
-        if layout == "channels_first":
-            # Flatten in (height, width, channels) order: the Dense weights stay the same.
-            x = keras.layers.Permute((2, 3, 1), name="to_channels_last")(x)
-        x = keras.layers.Flatten(name="flatten")(x)
+        # Flatten told the layout flattens in (height, width, channels) order either
+        # way, so the Dense weights do not depend on it.
+        x = keras.layers.Flatten(data_format=layout, name="flatten")(x)
         if dense_units:
             x = keras.layers.Dense(dense_units, activation="relu", name="dense")(x)
         if dropout:

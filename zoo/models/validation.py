@@ -11,7 +11,12 @@ def is_array_like(x):
 def _dtype_kind(x):
     import keras
 
-    dtype = keras.backend.standardize_dtype(x.dtype)
+    if isinstance(x, np.ndarray) and x.dtype.kind in "OUSV":
+        return "other", str(x.dtype)
+    try:
+        dtype = keras.backend.standardize_dtype(x.dtype)
+    except ValueError:
+        return "other", str(x.dtype)
     if dtype.startswith(("int", "uint")):
         return "int", dtype
     if dtype.startswith(("float", "bfloat")):
