@@ -49,9 +49,15 @@ class RemoteFile:
 
 
 def keras_cache_dirs() -> list[Path]:
-    """Keras' dataset caches, as `keras.utils.get_file` chooses them."""
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    dirs = [Path(home) / "datasets", Path("/tmp/.keras/datasets")]
+    """Keras' dataset cache, as `keras.utils.get_file` chooses it: `$KERAS_HOME`, else
+    `~/.keras`; `/tmp/.keras` too where that is not writable."""
+    home = os.environ.get("KERAS_HOME")
+    if not home:
+        user = os.path.expanduser("~")
+        home = os.path.join(user if os.access(user, os.W_OK) else "/tmp", ".keras")
+    dirs = [Path(home) / "datasets"]
+    if not os.access(home, os.W_OK):
+        dirs.append(Path("/tmp/.keras/datasets"))
     return list(dict.fromkeys(dirs))
 
 
