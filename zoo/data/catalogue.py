@@ -5,7 +5,7 @@ register here with `register_dataset`; `zoo.data` imports them all.
 
 Example:
     >>> from zoo import data
-    >>> data.info("wine").schemes["stratified"]
+    >>> dict(data.info("wine").schemes["stratified"])
     {'train': 124, 'val': 27, 'test': 27}
     >>> x, y = data.load("wine", "val")
     >>> x.shape, y.dtype.name
@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import difflib
+import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -59,6 +60,13 @@ class DatasetInfo:
                              f"{sorted(self.schemes)}.")
         if (self.task == "classification") != (self.num_classes is not None):
             raise ValueError("num_classes is set for classification datasets only.")
+        freeze = types.MappingProxyType  # read-only views: the record is shared
+        object.__setattr__(self, "schemes", freeze(
+            {scheme: freeze(dict(sizes)) for scheme, sizes in self.schemes.items()}))
+        object.__setattr__(self, "options", freeze(dict(self.options)))
+        object.__setattr__(self, "input_shape", tuple(self.input_shape))
+        object.__setattr__(self, "target_shape", tuple(self.target_shape))
+        object.__setattr__(self, "files", tuple(self.files))
 
     @property
     def target_dtype(self) -> str:
