@@ -1,0 +1,368 @@
+"""FusedLSTM against keras.layers.LSTM: same outputs, same gradients, same weight files.
+
+Runs on the backend named by KERAS_BACKEND. On torch the fused kernel must actually
+run where it can (and Keras' loop where it cannot); on TensorFlow and JAX FusedLSTM
+is Keras' own LSTM and these tests guard that it stays so.
+"""
+
+import keras
+import numpy as np
+import pytest
+
+import zoo
+from tests.helpers import BACKENDS, REPO_ROOT, as_numpy, run_on_backend
+from zoo.layers import FusedLSTM
+
+ATOL = 1e-5
+B, T, F, U = 4, 7, 3, 5
+LENGTHS = [T, 1, 4, 2]  # a full-length sequence and one of length 1
+ON_TORCH = keras.backend.backend() == "torch"
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+def _value_and_grad(loss_fn, args):
+    """(outputs, grads of loss w.r.t. every arg) with the backend's autodiff.
+
+    `loss_fn(*args)` returns `(scalar loss, list of outputs)`.
+    """
+    backend = keras.backend.backend()
+    if backend == "torch":
+        import torch
+
+        targs = [keras.ops.convert_to_tensor(a).requires_grad_() for a in args]
+        loss, outs = loss_fn(*targs)
+        grads = torch.autograd.grad(loss, targs)
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        targs = [tf.convert_to_tensor(a) for a in args]
+        with tf.GradientTape() as tape:
+            tape.watch(targs)
+            loss, outs = loss_fn(*targs)
+        grads = tape.gradient(loss, targs)
+    elif backend == "jax":
+        import jax
+
+        (_, outs), grads = jax.value_and_grad(loss_fn, argnums=tuple(range(len(args))),
+                                              has_aux=True)(*args)
+    else:
+        pytest.skip(f"no gradient helper for {backend}")
+    return as_numpy(list(outs)), as_numpy(list(grads))
+
+
+def _projection(outputs):
+    """A fixed, position-dependent scalar of the outputs (so every gradient is distinct)."""
+    total = 0.0
+    for o in outputs:
+        n = int(np.prod(o.shape))
+        w = np.cos(np.arange(n) * 0.7 + 0.3).reshape(tuple(o.shape)).astype("float32")
+        total = total + keras.ops.sum(o * keras.ops.convert_to_tensor(w))
+    return total
+
+
+def _run(layer, x, *, mask=None, initial_state=None, training=False, grad_x=True):
+    """Outputs of `layer(x, ...)`, and gradients of a projection of them w.r.t. x (if
+    `grad_x`), the initial state and every trainable weight."""
+    weights = [as_numpy(v.value) for v in layer.trainable_variables]
+    non_trainable = [v.value for v in layer.non_trainable_variables]
+    states = [] if initial_state is None else [np.asarray(s) for s in initial_state]
+    kwargs = {"training": training}
+    if mask is not None:
+        kwargs["mask"] = keras.ops.convert_to_tensor(mask)
+
+    def loss_fn(*args):
+        if grad_x:
+            xx, args = args[0], args[1:]
+        else:
+            xx = x
+        ws, st = args[: len(weights)], args[len(weights):]
+        kw = dict(kwargs, initial_state=list(st)) if st else kwargs
+        out, _ = layer.stateless_call(list(ws), non_trainable, xx, **kw)
+        outs = keras.tree.flatten(out)
+        return _projection(outs), outs
+
+    args = ([x] if grad_x else []) + weights + states
+    return _value_and_grad(loss_fn, args)
+
+
+def _assert_close(actual, expected, what):
+    assert len(actual) == len(expected)
+    for i, (a, e) in enumerate(zip(actual, expected)):
+        np.testing.assert_allclose(a, e, atol=ATOL, rtol=0, err_msg=f"{what} #{i}")
+
+
+def _pair(make):
+    """The same layer built as keras.layers.LSTM and FusedLSTM, with equal random weights
+    (bias included, so the bias' path is exercised)."""
+    reference, fused = make(keras.layers.LSTM), make(FusedLSTM)
+    reference.build((B, T, F))
+    fused.build((B, T, F))
+    rng = np.random.default_rng(0)
+    weights = [rng.normal(scale=0.5, size=w.shape).astype("float32")
+               for w in reference.get_weights()]
+    reference.set_weights(weights)
+    fused.set_weights(weights)
+    return reference, fused
+
+
+def _right_padded_mask(lengths=LENGTHS, steps=T):
+    return np.arange(steps)[None, :] < np.asarray(lengths)[:, None]
+
+
+def _inputs(seed=1):
+    return np.random.default_rng(seed).normal(size=(B, T, F)).astype("float32")
+
+
+@pytest.fixture
+def kernel_calls(monkeypatch):
+    """On torch: one entry per call into the torch kernel wrapper, True where the fused
+    kernel ran, False where it declined (Keras' loop ran). None on other backends."""
+    if not ON_TORCH:
+        return None
+    from zoo.backend import torch_lstm
+
+    calls = []
+    real = torch_lstm.lstm
+
+    def spy(*args, **kwargs):
+        out = real(*args, **kwargs)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(torch_lstm, "lstm", spy)
+    return calls
+
+
+def _check_path(calls, fused):
+    """On torch: `fused` is the number of fused kernel runs expected (0: Keras' loop)."""
+    if calls is None:
+        return
+    assert calls.count(True) == fused, calls
+
+
+def _compare(make, *, x=None, mask=None, initial_state=None, training=False):
+    reference, fused = _pair(make)
+    x = _inputs() if x is None else x
+    expected = _run(reference, x, mask=mask, initial_state=initial_state, training=training)
+    actual = _run(fused, x, mask=mask, initial_state=initial_state, training=training)
+    _assert_close(actual[0], expected[0], "output")
+    _assert_close(actual[1], expected[1], "gradient")
+    return expected
+
+
+# --- same outputs and gradients as keras.layers.LSTM ---------------------------------------
+
+@pytest.mark.parametrize("masked", [False, True], ids=["no_mask", "right_padded"])
+@pytest.mark.parametrize("go_backwards", [False, True], ids=["forward", "backwards"])
+@pytest.mark.parametrize("return_sequences", [False, True], ids=["last", "sequences"])
+def test_matches_keras_lstm(return_sequences, go_backwards, masked, kernel_calls):
+    _compare(
+        lambda cls: cls(U, return_sequences=return_sequences, go_backwards=go_backwards,
+                        return_state=True),
+        mask=_right_padded_mask() if masked else None,
+    )
+    _check_path(kernel_calls, fused=1)
+
+
+@pytest.mark.parametrize("return_sequences", [False, True], ids=["last", "sequences"])
+def test_zero_output_for_mask_matches_keras_lstm(return_sequences, kernel_calls):
+    # Bidirectional sets zero_output_for_mask=return_sequences; Keras then outputs
+    # zeros at masked steps (and, returning the last step only, for a masked last step).
+    for go_backwards in (False, True):
+        _compare(
+            lambda cls: cls(U, return_sequences=return_sequences, go_backwards=go_backwards,
+                            zero_output_for_mask=True),
+            mask=_right_padded_mask(),
+        )
+    _check_path(kernel_calls, fused=2)
+
+
+@pytest.mark.parametrize("masked", [False, True], ids=["no_mask", "right_padded"])
+@pytest.mark.parametrize("return_sequences", [False, True], ids=["last", "sequences"])
+def test_bidirectional_matches_and_both_directions_are_fused(return_sequences, masked,
+                                                            kernel_calls):
+    _compare(
+        lambda cls: keras.layers.Bidirectional(cls(U, return_sequences=return_sequences)),
+        mask=_right_padded_mask() if masked else None,
+    )
+    _check_path(kernel_calls, fused=2)
+
+
+@pytest.mark.parametrize("masked", [False, True], ids=["no_mask", "right_padded"])
+@pytest.mark.parametrize("go_backwards", [False, True], ids=["forward", "backwards"])
+def test_initial_state_matches_keras_lstm(go_backwards, masked, kernel_calls):
+    rng = np.random.default_rng(2)
+    state = [rng.normal(size=(B, U)).astype("float32") for _ in range(2)]
+    _compare(
+        lambda cls: cls(U, return_sequences=True, go_backwards=go_backwards,
+                        return_state=True),
+        mask=_right_padded_mask() if masked else None,
+        initial_state=state,
+    )
+    _check_path(kernel_calls, fused=1)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True], ids=["lstm", "bidirectional"])
+def test_embedding_mask_zero_model_matches_keras_lstm(bidirectional, kernel_calls):
+    rng = np.random.default_rng(3)
+    tokens = rng.integers(1, 20, size=(B, T)).astype("int32")
+    tokens[~_right_padded_mask()] = 0  # right padding: lengths 7, 1, 4, 2
+
+    def make(cls):
+        inputs = keras.Input((T,), dtype="int32")
+        x = keras.layers.Embedding(20, F, mask_zero=True, name="embedding")(inputs)
+        for i, last in enumerate([False, True]):
+            layer = cls(U, return_sequences=not last, name=f"lstm_{i}")
+            x = (keras.layers.Bidirectional(layer, name=f"bidirectional_{i}")
+                 if bidirectional else layer)(x)
+        return keras.Model(inputs, keras.layers.Dense(2, name="head")(x))
+
+    reference, fused = make(keras.layers.LSTM), make(FusedLSTM)
+    fused.set_weights([rng.normal(scale=0.5, size=w.shape).astype("float32")
+                       for w in reference.get_weights()])
+    reference.set_weights(fused.get_weights())
+    if kernel_calls is not None:
+        kernel_calls.clear()  # building the model traced it once, shapes only
+    expected = _run(reference, tokens, grad_x=False)
+    actual = _run(fused, tokens, grad_x=False)
+    _assert_close(actual[0], expected[0], "output")
+    _assert_close(actual[1], expected[1], "gradient (embedding, lstm and head weights)")
+    _check_path(kernel_calls, fused=4 if bidirectional else 2)
+
+
+def test_input_dropout_in_training_matches_keras_lstm(kernel_calls):
+    # Same seed, same dropout mask: the fused path applies it to the inputs as Keras does.
+    _compare(lambda cls: cls(U, return_sequences=True, dropout=0.4, seed=7),
+             mask=_right_padded_mask(), training=True)
+    _check_path(kernel_calls, fused=1)
+
+
+# --- configurations and masks that run Keras' own loop --------------------------------------
+
+def test_recurrent_dropout_runs_keras_loop(kernel_calls):
+    _compare(lambda cls: cls(U, return_sequences=True, recurrent_dropout=0.3, seed=1),
+             mask=_right_padded_mask())
+    _check_path(kernel_calls, fused=0)
+
+
+def test_other_activation_runs_keras_loop(kernel_calls):
+    _compare(lambda cls: cls(U, activation="relu"))
+    _check_path(kernel_calls, fused=0)
+
+
+@pytest.mark.parametrize("rows", [
+    [[1, 1, 1, 1, 1, 1, 1], [0, 0, 1, 1, 1, 1, 1]],  # left padded
+    [[1, 1, 1, 1, 1, 1, 1], [1, 0, 1, 1, 0, 0, 0]],  # a hole
+    [[1, 1, 1, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0]],  # a fully masked sequence
+], ids=["left_padded", "hole", "fully_masked"])
+@pytest.mark.parametrize("go_backwards", [False, True], ids=["forward", "backwards"])
+def test_other_masks_run_keras_loop(rows, go_backwards, kernel_calls):
+    mask = np.array(rows + [[1] * T] * (B - 2), dtype=bool)
+    _compare(lambda cls: cls(U, return_sequences=True, go_backwards=go_backwards,
+                             return_state=True), mask=mask)
+    _check_path(kernel_calls, fused=0)
+    if kernel_calls is not None:
+        assert kernel_calls == [False]  # the kernel was asked and declined
+
+
+def test_fit_updates_the_keras_variables_through_the_kernel(kernel_calls):
+    rng = np.random.default_rng(4)
+    tokens = rng.integers(1, 20, size=(16, T)).astype("int32")
+    tokens[:, 5:] = 0
+    y = rng.integers(0, 2, size=(16, 1)).astype("float32")
+    model = keras.Sequential([
+        keras.Input((T,), dtype="int32"),
+        keras.layers.Embedding(20, F, mask_zero=True),
+        FusedLSTM(U),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ])
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="binary_crossentropy")
+    before = [as_numpy(v.value) for v in model.layers[1].trainable_variables]
+    losses = [float(model.train_on_batch(tokens, y)) for _ in range(5)]
+    after = [as_numpy(v.value) for v in model.layers[1].trainable_variables]
+    assert all(not np.allclose(a, b) for a, b in zip(after, before))  # every LSTM weight
+    assert losses[-1] < losses[0], losses
+    if kernel_calls is not None:
+        assert kernel_calls.count(True) >= 5
+
+
+# --- weights and files ------------------------------------------------------------------------
+
+def test_zoo_lstm_is_fused_lstm_with_keras_layout():
+    assert zoo.layers.LSTM is FusedLSTM
+    assert issubclass(FusedLSTM, keras.layers.LSTM)
+    assert keras.saving.get_registered_name(FusedLSTM) == "zoo>FusedLSTM"
+    layer = FusedLSTM(U)
+    layer.build((None, T, F))
+    assert layer.name.startswith("lstm")  # default names as keras.layers.LSTM's
+    assert [(v.path.split("/", 1)[1], tuple(v.shape)) for v in layer.weights] == [
+        ("lstm_cell/kernel", (F, 4 * U)),
+        ("lstm_cell/recurrent_kernel", (U, 4 * U)),
+        ("lstm_cell/bias", (4 * U,)),
+    ]
+    # unit_forget_bias: the forget gate's bias starts at 1, as in keras.layers.LSTM.
+    np.testing.assert_array_equal(as_numpy(layer.cell.bias.value)[U:2 * U], 1.0)
+
+
+def _stack(cls):
+    """Default names on purpose: weight files address layers by class name, not name."""
+    return keras.Sequential([
+        keras.Input((T,), dtype="int32"),
+        keras.layers.Embedding(20, F, mask_zero=True),
+        keras.layers.Bidirectional(cls(U, return_sequences=True)),
+        cls(U),
+        keras.layers.Dense(2),
+    ])
+
+
+@pytest.mark.parametrize("suffix", [".weights.h5", ".keras"])
+@pytest.mark.parametrize("source, target", [(keras.layers.LSTM, FusedLSTM),
+                                            (FusedLSTM, keras.layers.LSTM)],
+                         ids=["keras_to_fused", "fused_to_keras"])
+def test_weight_files_load_into_the_other(source, target, suffix, tmp_path):
+    saved, loaded = _stack(source), _stack(target)
+    rng = np.random.default_rng(5)
+    saved.set_weights([rng.normal(scale=0.5, size=w.shape).astype("float32")
+                       for w in saved.get_weights()])
+    path = tmp_path / f"model{suffix}"
+    if suffix == ".keras":
+        saved.save(path)
+    else:
+        saved.save_weights(path)
+    loaded.load_weights(path)
+    for a, b in zip(loaded.get_weights(), saved.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    tokens = rng.integers(0, 20, size=(B, T)).astype("int32")
+    tokens[1, 1:] = 0
+    np.testing.assert_allclose(as_numpy(loaded(tokens)), as_numpy(saved(tokens)), atol=ATOL)
+
+
+def test_keras_file_loads_back_as_fused_lstm(tmp_path):
+    model = _stack(FusedLSTM)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    assert type(loaded.layers[1].forward_layer) is FusedLSTM
+    assert type(loaded.layers[1].backward_layer) is FusedLSTM
+    assert type(loaded.layers[2]) is FusedLSTM
+    tokens = np.random.default_rng(6).integers(0, 20, size=(B, T)).astype("int32")
+    np.testing.assert_array_equal(as_numpy(loaded(tokens)), as_numpy(model(tokens)))
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("target", [b for b in BACKENDS if b != keras.backend.backend()])
+def test_zoo_lstm_model_saved_here_loads_with_keras_on(target, tmp_path):
+    model = zoo.LSTMClassifier(vocab_size=30, sequence_length=T, num_classes=3,
+                               embedding_dim=F, units=(U, U), bidirectional=True)
+    rng = np.random.default_rng(7)
+    model.set_weights([rng.normal(scale=0.5, size=w.shape).astype("float32")
+                       for w in model.get_weights()])
+    tokens = rng.integers(1, 30, size=(B, T)).astype("int32")
+    tokens[~_right_padded_mask()] = 0
+    model.save(tmp_path / "lstm_classifier.keras")
+    np.savez(tmp_path / "lstm_classifier.npz", x0=tokens,
+             y=as_numpy(model.predict(tokens, verbose=0)))
+    report = run_on_backend(target, REPO_ROOT / "tests" / "parity_worker.py", tmp_path)
+    assert report["_backend"] == target
+    assert report["lstm_classifier"] <= ATOL, report
