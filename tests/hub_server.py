@@ -106,8 +106,7 @@ def utc_now() -> str:
 
 def validate_repo_path(path: str) -> str:
     """A file path inside a repo: relative, POSIX, no '..' or empty parts."""
-    parts = PurePosixPath(path).parts
-    if not path or path.startswith("/") or any(part in ("", ".", "..") for part in parts) or "\\" in path:
+    if not path or "\\" in path or any(part in ("", ".", "..") for part in path.split("/")):
         raise bad_request(f"Invalid path in repo: {path!r}")
     return path
 
@@ -171,8 +170,10 @@ class RepoStore:
                 return False
             repo_dir = self._repo_dir(repo_type, repo_id)
             _write_json(repo_dir / "refs.json", {"branches": {}, "tags": {}, "pulls": {}})
-            _write_json(repo_dir / "repo.json", {"id": repo_id, "type": repo_type, "private": private, "createdAt": utc_now()})
-            sha = self._write_commit(repo_type, repo_id, [], {".gitattributes": self._write_blob(repo_type, repo_id, INITIAL_GITATTRIBUTES)}, "initial commit", "")
+            meta = {"id": repo_id, "type": repo_type, "private": private, "createdAt": utc_now()}
+            _write_json(repo_dir / "repo.json", meta)
+            tree = {".gitattributes": self._write_blob(repo_type, repo_id, INITIAL_GITATTRIBUTES)}
+            sha = self._write_commit(repo_type, repo_id, [], tree, "initial commit", "")
             self._update_refs(repo_type, repo_id, lambda refs: refs["branches"].__setitem__(DEFAULT_BRANCH, sha))
             return True
 
@@ -262,7 +263,8 @@ class RepoStore:
         return oid
 
     def _write_commit(self, repo_type, repo_id, parents: list[str], tree: dict, title: str, message: str) -> str:
-        body = {"parents": parents, "tree": tree, "title": title, "message": message, "date": utc_now(), "authors": [DEFAULT_NAMESPACE]}
+        body = {"parents": parents, "tree": tree, "title": title, "message": message, "date": utc_now(),
+                "authors": [DEFAULT_NAMESPACE]}
         serial = json.dumps(body, sort_keys=True) + f"\n{next(self._sequence)}"
         sha = hashlib.sha1(serial.encode()).hexdigest()
         _write_json(self._commit_path(repo_type, repo_id, sha), {"id": sha, **body})
@@ -298,7 +300,7 @@ class RepoStore:
             tree = self._apply(repo_type, repo_id, dict(self.commit_info(repo_type, repo_id, head)["tree"]), operations)
             sha = self._write_commit(repo_type, repo_id, [head], tree, title, message)
             if create_pr:
-                ref_kind, ref_name = "pulls", str(1 + max((int(n) for n in self.refs(repo_type, repo_id)["pulls"]), default=0))
+                ref_kind, ref_name = "pulls", str(1 + max(map(int, self.refs(repo_type, repo_id)["pulls"]), default=0))
             self._update_refs(repo_type, repo_id, lambda refs: refs[ref_kind].__setitem__(ref_name, sha))
             return sha, (int(ref_name) if create_pr else None)
 
@@ -420,7 +422,11 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 
 class HubRequestHandler(BaseHTTPRequestHandler):
-    """Routes one request to a ``handle_<name>`` method; each returns (status, JSON-able body[, headers])."""
+    """Routes one request to a ``handle_<name>`` method.
+
+    A handler returns (status, JSON-able body[, headers]) to answer with JSON, or None once it has written its own
+    answer (file downloads). Raising :class:`HubError` answers with the Hub's error status and headers.
+    """
 
     protocol_version = "HTTP/1.1"  # keep-alive, like the real Hub; every answer carries a Content-Length
     server_version = "TestHub/1.0"
@@ -544,13 +550,20 @@ class HubRequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(payload)
 
-    def _repo(self, types: str | None, repo_id: str) -> tuple[str, dict]:
-        """(repo type, repo.json) of a repo this request may read: 404 if missing, 401 if private and no token."""
+    def _repo(self, types: str | None, repo_id: str, write: bool = False) -> tuple[str, dict]:
+        """(repo type, repo.json) of a repo this request may use: 404 if missing, 401 if private (or a write)
+        and no token came."""
         repo_type = REPO_TYPES[types or "models"]
         meta = self.store.repo_meta(repo_type, repo_id)
         if meta["private"] and not self._token_sent():
             raise repo_not_found(repo_id, status=401)
+        if write:
+            self._require_token()
         return repo_type, meta
+
+    def _require_token(self) -> None:
+        if not self._token_sent():
+            raise HubError(401, "Invalid credentials in Authorization header")
 
     def _repo_url(self, repo_type: str, repo_id: str) -> str:
         return f"{self.endpoint}/{URL_PREFIXES[repo_type]}{repo_id}"
@@ -558,8 +571,7 @@ class HubRequestHandler(BaseHTTPRequestHandler):
     # -- account and misc --------------------------------------------------------------------------------------------
 
     def handle_whoami(self):
-        if not self._token_sent():
-            raise HubError(401, "Invalid credentials in Authorization header")
+        self._require_token()
         return 200, {
             "type": "user", "name": DEFAULT_NAMESPACE, "fullname": "Test User", "orgs": [],
             "auth": {"type": "access_token", "accessToken": {"displayName": "test-token", "role": "write"}},
@@ -575,6 +587,7 @@ class HubRequestHandler(BaseHTTPRequestHandler):
     # -- repositories ------------------------------------------------------------------------------------------------
 
     def handle_create_repo(self):
+        self._require_token()
         payload = self._json_body()
         repo_type = payload.get("type") or "model"
         if repo_type not in URL_PREFIXES or not payload.get("name"):
@@ -588,6 +601,7 @@ class HubRequestHandler(BaseHTTPRequestHandler):
         return 200, {"url": url, "name": repo_id, "id": repo_id}
 
     def handle_delete_repo(self):
+        self._require_token()
         payload = self._json_body()
         repo_id = f"{payload.get('organization') or DEFAULT_NAMESPACE}/{payload.get('name')}"
         self.store.delete_repo(payload.get("type") or "model", repo_id)
@@ -618,7 +632,10 @@ class HubRequestHandler(BaseHTTPRequestHandler):
         refs = self.store.refs(repo_type, repo_id)
 
         def entries(kind, prefix, key=str):
-            return [{"name": key(name), "ref": f"{prefix}{name}", "targetCommit": sha} for name, sha in sorted(refs[kind].items())]
+            return [
+                {"name": key(name), "ref": f"{prefix}{name}", "targetCommit": sha}
+                for name, sha in sorted(refs[kind].items())
+            ]
 
         return 200, {
             "branches": entries("branches", "refs/heads/"), "tags": entries("tags", "refs/tags/"), "converts": [],
@@ -626,22 +643,22 @@ class HubRequestHandler(BaseHTTPRequestHandler):
         }
 
     def handle_create_branch(self, types, repo_id, branch):
-        repo_type, _ = self._repo(types, repo_id)
+        repo_type, _ = self._repo(types, repo_id, write=True)
         self.store.create_branch(repo_type, repo_id, branch, self._json_body().get("startingPoint"))
         return 200, {}
 
     def handle_delete_branch(self, types, repo_id, branch):
-        repo_type, _ = self._repo(types, repo_id)
+        repo_type, _ = self._repo(types, repo_id, write=True)
         self.store.delete_branch(repo_type, repo_id, branch)
         return 200, {}
 
     def handle_create_tag(self, types, repo_id, revision):
-        repo_type, _ = self._repo(types, repo_id)
+        repo_type, _ = self._repo(types, repo_id, write=True)
         self.store.create_tag(repo_type, repo_id, self._json_body().get("tag") or "", revision)
         return 200, {}
 
     def handle_delete_tag(self, types, repo_id, tag):
-        repo_type, _ = self._repo(types, repo_id)
+        repo_type, _ = self._repo(types, repo_id, write=True)
         self.store.delete_tag(repo_type, repo_id, tag)
         return 200, {}
 
@@ -657,7 +674,8 @@ class HubRequestHandler(BaseHTTPRequestHandler):
             for parent in PurePosixPath(path).parents:
                 if str(parent) != ".":
                     folder_oid = hashlib.sha1(f"tree {sha} {parent}".encode()).hexdigest()
-                    entries.setdefault(str(parent), {"type": "directory", "path": str(parent), "oid": folder_oid, "size": 0})
+                    folder = {"type": "directory", "path": str(parent), "oid": folder_oid, "size": 0}
+                    entries.setdefault(str(parent), folder)
         return entries
 
     def handle_list_tree(self, types, repo_id, revision, path=""):
@@ -697,7 +715,7 @@ class HubRequestHandler(BaseHTTPRequestHandler):
     # -- uploads -----------------------------------------------------------------------------------------------------
 
     def handle_preupload(self, types, repo_id, revision):
-        repo_type, _ = self._repo(types, repo_id)
+        repo_type, _ = self._repo(types, repo_id, write=True)
         sha = self.store.resolve(repo_type, repo_id, revision)
         tree = self.store.commit_info(repo_type, repo_id, sha)["tree"]
         files = self._json_body().get("files")
@@ -712,7 +730,7 @@ class HubRequestHandler(BaseHTTPRequestHandler):
         }
 
     def handle_commit(self, types, repo_id, revision):
-        repo_type, _ = self._repo(types, repo_id)
+        repo_type, _ = self._repo(types, repo_id, write=True)
         header, operations = self._parse_commit_payload(self.body)
         create_pr = self._flag("create_pr")
         sha, pr_num = self.store.commit(

@@ -122,6 +122,18 @@ def test_private_repo_without_token_is_not_found(api, hub_env):
         hf_hub_download(REPO, ".gitattributes", token=False)
 
 
+def test_writes_need_a_token(api, hub_env):
+    anonymous = HfApi(token=False)
+    with pytest.raises(HfHubHTTPError) as refused:
+        anonymous.create_repo(REPO)
+    assert refused.value.response.status_code == 401
+    api.create_repo(REPO)
+    with pytest.raises(HfHubHTTPError) as refused:
+        anonymous.upload_file(path_or_fileobj=b"x", path_in_repo="x.txt", repo_id=REPO)
+    assert refused.value.response.status_code == 401
+    assert [entry.path for entry in api.list_repo_tree(REPO)] == [".gitattributes"]
+
+
 def test_upload_folder_is_one_commit_and_every_file_downloads(api, hub_env, published):
     info = api.model_info(REPO)
     assert info.sha == published
@@ -204,6 +216,35 @@ def test_tree_listing_and_paths_info(api, hub_env, published):
     assert [entry.path for entry in info] == ["config.json", "plots"]
 
 
+def test_upload_works_with_the_xet_pipeline_client_too(api, hub_env, monkeypatch, tmp_path):
+    """With hf_xet installed and Xet not disabled, upload_folder takes another code path; it must still work."""
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", False)
+    api.create_repo(REPO)
+    info = api.upload_folder(repo_id=REPO, folder_path=write_folder(tmp_path / "artifact", FILES))
+    assert api.model_info(REPO).sha == info.oid
+    assert read(hf_hub_download(REPO, "model.weights.h5")) == FILES["model.weights.h5"]
+
+
+def test_download_to_local_dir(api, hub_env, published, tmp_path):
+    target = tmp_path / "checkout"
+    path = hf_hub_download(REPO, "plots/loss.txt", local_dir=target)
+    assert Path(path) == target / "plots" / "loss.txt" and read(path) == FILES["plots/loss.txt"]
+    folder = Path(snapshot_download(REPO, local_dir=target))
+    assert all(read(folder / name) == data for name, data in FILES.items())
+
+
+def test_keras_hf_paths_round_trip(hub_env):
+    """keras.saving with hf:// URLs (create_repo + upload_folder, then snapshot_download) against the test hub."""
+    import keras
+    import numpy as np
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.save("hf://zoo-test/tiny")
+    loaded = keras.saving.load_model("hf://zoo-test/tiny")  # the snapshot also holds .gitattributes
+    x = np.ones((2, 3), "float32")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # errors
 
@@ -253,6 +294,14 @@ def test_offline_mode_serves_the_cache_and_fails_for_the_rest(api, hub_env, publ
     with pytest.raises(LocalEntryNotFoundError):
         snapshot_download("zoo-test/never-downloaded")
     assert hub_env.server.requests == []  # offline means no request at all
+
+
+def test_unreachable_hub_falls_back_to_the_cache(api, hub_env, published):
+    cached = hf_hub_download(REPO, "config.json")
+    snapshot = snapshot_download(REPO)
+    hub_env.server.stop()  # connection refused from now on, pooled connections cut
+    assert hf_hub_download(REPO, "config.json") == cached
+    assert snapshot_download(REPO) == snapshot
 
 
 def test_pinned_commit_in_cache_needs_no_request(api, hub_env, published):
