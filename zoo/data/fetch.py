@@ -12,10 +12,12 @@ relative paths as Keras' cache, e.g. ``mnist.npz``, ``fashion-mnist/t10k-labels-
 
 Files found locally are read as they are (their hashes are not checked).
 
-Example:
-    >>> from zoo.data.fetch import RemoteFile, locate
-    >>> f = RemoteFile("mnist.npz", "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz")
-    >>> paths = locate("mnist", [f])  # doctest: +SKIP
+Example (offline, with the files copied to /data/keras-datasets):
+    $ ZOO_DATA_DIR=/data/keras-datasets python -c "import zoo.data; zoo.data.load('mnist')"
+
+    >>> from zoo.data import fetch, online
+    >>> fetch.locate("mnist", [online.MNIST])  # doctest: +SKIP
+    [PosixPath('/data/keras-datasets/mnist.npz')]
 """
 
 from __future__ import annotations
@@ -126,7 +128,7 @@ def locate(dataset: str, files) -> list[Path]:
         raise _unavailable(dataset, missing,
                            f"{', '.join(unreachable)} cannot be reached to download them")
     try:
-        downloaded = iter([_download(f) for f in missing])
+        fetched = {f.name: _download(f) for f in missing}
     except Exception as err:  # keras raises a bare Exception on fetch failures
         raise _unavailable(dataset, missing, f"downloading failed ({err})") from err
-    return [path if path is not None else next(downloaded) for path in found]
+    return [path or fetched[f.name] for f, path in zip(files, found)]
