@@ -27,6 +27,7 @@ Test hooks on :class:`HubServer`: :meth:`~HubServer.tamper`, :meth:`~HubServer.c
 from __future__ import annotations
 
 import base64
+import fnmatch
 import hashlib
 import itertools
 import json
@@ -99,6 +100,23 @@ def git_blob_oid(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
+def lfs_pointer(sha256: str, size: int) -> bytes:
+    """The git-lfs pointer file git stores in place of an LFS-tracked file."""
+    return f"version https://git-lfs.github.com/spec/v1\noid sha256:{sha256}\nsize {size}\n".encode()
+
+
+def lfs_patterns(gitattributes: bytes) -> list[str]:
+    """The path patterns a .gitattributes file sends to git-lfs (``<pattern> filter=lfs ...``)."""
+    lines = (line.split() for line in gitattributes.decode(errors="replace").splitlines())
+    return [parts[0] for parts in lines if parts and not parts[0].startswith("#") and "filter=lfs" in parts[1:]]
+
+
+def lfs_tracked(path: str, patterns: list[str]) -> bool:
+    """Whether ``path`` matches a pattern (one without '/' matches the file name, as in git)."""
+    name = path.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatchcase(path if "/" in p else name, p.lstrip("/")) for p in patterns)
+
+
 def utc_now() -> str:
     """The current time in the Hub's date format ("%Y-%m-%dT%H:%M:%S.%fZ", milliseconds)."""
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
@@ -131,17 +149,53 @@ def _read_json(path: Path):
 # --------------------------------------------------------------------------------------------------------------------
 
 
+@dataclass
+class StoredFile:
+    """One file of one commit: where its bytes are and how the Hub describes it."""
+
+    path: str
+    oid: str  # git blob sha1 of the committed content (the store's key)
+    blob: Path  # its bytes on disk (tamper() may have changed them since)
+    lfs: dict | None  # {"oid": sha256, "size", "pointerSize"} as committed, for LFS-tracked files
+
+    @property
+    def etag(self) -> str:
+        """The Hub's ETag: sha256 for LFS files, git blob sha1 otherwise (fixed at commit time)."""
+        return self.lfs["oid"] if self.lfs else self.oid
+
+    @property
+    def blob_id(self) -> str:
+        """The git object id the Hub lists: the pointer file's for LFS files."""
+        return git_blob_oid(lfs_pointer(self.lfs["oid"], self.lfs["size"])) if self.lfs else self.oid
+
+    @property
+    def size(self) -> int:
+        return self.blob.stat().st_size
+
+    def tree_entry(self) -> dict:
+        entry = {"type": "file", "path": self.path, "oid": self.blob_id, "size": self.size}
+        if self.lfs:
+            entry["lfs"] = dict(self.lfs)
+        return entry
+
+
+
 class RepoStore:
     """Repositories on disk, laid out as::
 
         {root}/{type}s/{namespace}/{name}/
             repo.json            id, type, private, createdAt
             refs.json            {"branches": {name: sha}, "tags": {name: sha}, "pulls": {"N": sha}}
-            commits/{sha}.json   id, parents, tree {path: blob oid}, title, message, date, authors
+            commits/{sha}.json   id, parents, tree {path: blob oid}, lfs {path: {oid, size, pointerSize}},
+                                 title, message, date, authors
             objects/{oid}        blob bytes, addressed by their git blob sha1
 
     Commits are immutable and keep a full tree, so any older revision can be served. All ref updates happen under
     one lock; blobs are written before the commit that names them.
+
+    Like the Hub, files that the commit's .gitattributes sends to LFS (``*.h5`` ... in the initial commit) are
+    described by their sha256 (ETag, tree ``lfs`` info), recorded at commit time; all other files by their git blob
+    sha1. Uploads themselves are always "regular" (base64 in the commit payload), whatever the file.
     """
 
     def __init__(self, root: str | Path):
@@ -263,19 +317,50 @@ class RepoStore:
         return oid
 
     def _write_commit(self, repo_type, repo_id, parents: list[str], tree: dict, title: str, message: str) -> str:
-        body = {"parents": parents, "tree": tree, "title": title, "message": message, "date": utc_now(),
-                "authors": [DEFAULT_NAMESPACE]}
+        lfs = self._lfs_info(repo_type, repo_id, tree, parents[0] if parents else None)
+        body = {"parents": parents, "tree": tree, "lfs": lfs, "title": title,
+                "message": message, "date": utc_now(), "authors": [DEFAULT_NAMESPACE]}
         serial = json.dumps(body, sort_keys=True) + f"\n{next(self._sequence)}"
         sha = hashlib.sha1(serial.encode()).hexdigest()
         _write_json(self._commit_path(repo_type, repo_id, sha), {"id": sha, **body})
         return sha
 
-    def file(self, repo_type: str, repo_id: str, sha: str, path: str) -> tuple[str, Path]:
-        """(blob oid, on-disk path) of ``path`` at commit ``sha``; EntryNotFound if the commit has no such file."""
-        oid = self.commit_info(repo_type, repo_id, sha)["tree"].get(path)
-        if oid is None:
+    def _lfs_info(self, repo_type: str, repo_id: str, tree: dict, parent: str | None) -> dict:
+        """{path: {"oid": sha256, "size", "pointerSize"}} for the files of ``tree`` its .gitattributes puts in LFS.
+
+        Files unchanged since ``parent`` keep the parent's description (so a tampered blob stays "wrong").
+        """
+        if ".gitattributes" not in tree:
+            return {}
+        patterns = lfs_patterns(self._object_path(repo_type, repo_id, tree[".gitattributes"]).read_bytes())
+        before = self.commit_info(repo_type, repo_id, parent) if parent else {"tree": {}, "lfs": {}}
+        info = {}
+        for path, oid in tree.items():
+            if not lfs_tracked(path, patterns):
+                continue
+            if path in before["lfs"] and before["tree"][path] == oid:
+                info[path] = before["lfs"][path]
+            else:
+                data = self._object_path(repo_type, repo_id, oid).read_bytes()
+                sha256 = hashlib.sha256(data).hexdigest()
+                info[path] = {"oid": sha256, "size": len(data), "pointerSize": len(lfs_pointer(sha256, len(data)))}
+        return info
+
+    def file(self, repo_type: str, repo_id: str, sha: str, path: str) -> StoredFile:
+        """``path`` at commit ``sha``; EntryNotFound if the commit has no such file."""
+        commit = self.commit_info(repo_type, repo_id, sha)
+        if path not in commit["tree"]:
             raise entry_not_found(path, commit=sha)
-        return oid, self._object_path(repo_type, repo_id, oid)
+        return self._stored_file(repo_type, repo_id, commit, path)
+
+    def files(self, repo_type: str, repo_id: str, sha: str) -> list[StoredFile]:
+        """Every file of commit ``sha``, sorted by path."""
+        commit = self.commit_info(repo_type, repo_id, sha)
+        return [self._stored_file(repo_type, repo_id, commit, path) for path in sorted(commit["tree"])]
+
+    def _stored_file(self, repo_type: str, repo_id: str, commit: dict, path: str) -> StoredFile:
+        oid = commit["tree"][path]
+        return StoredFile(path, oid, self._object_path(repo_type, repo_id, oid), commit.get("lfs", {}).get(path))
 
     def history(self, repo_type: str, repo_id: str, sha: str) -> list[dict]:
         """Commits reachable by first parents from ``sha``, newest first."""
@@ -342,12 +427,11 @@ class RepoStore:
     # -- test hooks --------------------------------------------------------------------------------------------------
 
     def tamper(self, repo_type: str, repo_id: str, revision: str, path: str, new_bytes: bytes) -> str:
-        """Overwrite the stored blob of ``path`` at ``revision`` in place; commit, tree and oid stay the same."""
+        """Overwrite the stored blob of ``path`` at ``revision`` in place; commit, tree and ETag stay the same."""
         with self._lock:
-            sha = self.resolve(repo_type, repo_id, revision)
-            oid, blob = self.file(repo_type, repo_id, sha, path)
-            _write_atomic(blob, new_bytes)
-            return oid
+            stored = self.file(repo_type, repo_id, self.resolve(repo_type, repo_id, revision), path)
+            _write_atomic(stored.blob, new_bytes)
+            return stored.etag
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -611,19 +695,23 @@ class HubRequestHandler(BaseHTTPRequestHandler):
         repo_type, meta = self._repo(types, repo_id)
         sha = self.store.resolve(repo_type, repo_id, revision)
         commit = self.store.commit_info(repo_type, repo_id, sha)
-        with_blobs = self._flag("blobs")
-        siblings = []
-        for path, oid in sorted(commit["tree"].items()):
-            sibling = {"rfilename": path}
-            if with_blobs:
-                sibling.update(size=self.store.file(repo_type, repo_id, sha, path)[1].stat().st_size, blobId=oid)
-            siblings.append(sibling)
+        siblings = [self._sibling(stored) for stored in self.store.files(repo_type, repo_id, sha)]
         return 200, {
             "_id": hashlib.md5(repo_id.encode()).hexdigest()[:24], "id": repo_id, "author": repo_id.split("/")[0],
             "sha": sha, "lastModified": commit["date"], "createdAt": meta["createdAt"], "private": meta["private"],
             "gated": False, "disabled": False, "downloads": 0, "likes": 0, "tags": [], "siblings": siblings,
             "spaces": [],
         }
+
+    def _sibling(self, stored: StoredFile) -> dict:
+        """A model_info sibling: only the file name unless ``?blobs=true`` (files_metadata=True) asks for more."""
+        sibling = {"rfilename": stored.path}
+        if self._flag("blobs"):
+            sibling.update(size=stored.size, blobId=stored.blob_id)
+            if stored.lfs:
+                sibling["lfs"] = {"sha256": stored.lfs["oid"], "size": stored.lfs["size"],
+                                  "pointerSize": stored.lfs["pointerSize"]}
+        return sibling
 
     # -- refs --------------------------------------------------------------------------------------------------------
 
@@ -666,12 +754,10 @@ class HubRequestHandler(BaseHTTPRequestHandler):
 
     def _tree_entries(self, repo_type: str, repo_id: str, sha: str) -> dict[str, dict]:
         """Every file and folder of a commit as the Hub's tree entries, keyed by path."""
-        tree = self.store.commit_info(repo_type, repo_id, sha)["tree"]
         entries = {}
-        for path, oid in tree.items():
-            size = self.store.file(repo_type, repo_id, sha, path)[1].stat().st_size
-            entries[path] = {"type": "file", "path": path, "oid": oid, "size": size}
-            for parent in PurePosixPath(path).parents:
+        for stored in self.store.files(repo_type, repo_id, sha):
+            entries[stored.path] = stored.tree_entry()
+            for parent in PurePosixPath(stored.path).parents:
                 if str(parent) != ".":
                     folder_oid = hashlib.sha1(f"tree {sha} {parent}".encode()).hexdigest()
                     folder = {"type": "directory", "path": str(parent), "oid": folder_oid, "size": 0}
@@ -772,21 +858,24 @@ class HubRequestHandler(BaseHTTPRequestHandler):
     def handle_resolve(self, repo_id, revision, path, types=None):
         repo_type, _ = self._repo(types, repo_id)
         sha = self.store.resolve(repo_type, repo_id, revision)
-        oid, blob = self.store.file(repo_type, repo_id, sha, path)
-        size = blob.stat().st_size
+        stored = self.store.file(repo_type, repo_id, sha, path)
+        size = stored.size
         span = parse_range(self.headers.get("Range"), size)
         start, end = span if span else (0, size - 1)
         self.send_response(206 if span else 200)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(end - start + 1))
         self.send_header("Accept-Ranges", "bytes")
-        self.send_header("ETag", f'"{oid}"')
+        self.send_header("ETag", f'"{stored.etag}"')
         self.send_header("X-Repo-Commit", sha)
+        if stored.lfs:  # the Hub describes LFS files by these (it would also redirect to its CDN; we serve directly)
+            self.send_header("X-Linked-Etag", f'"{stored.etag}"')
+            self.send_header("X-Linked-Size", str(stored.lfs["size"]))
         if span:
             self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
         self.end_headers()
         if self.command == "GET":
-            self._send_file(blob, start, end - start + 1, self.hub._take_cut(path))
+            self._send_file(stored.blob, start, end - start + 1, self.hub._take_cut(path))
         return None
 
     def _send_file(self, blob: Path, start: int, length: int, cut_after: int | None) -> None:

@@ -6,6 +6,7 @@ caches, offline mode, errors and interrupted downloads behave in the installed c
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import types
 from pathlib import Path
@@ -207,9 +208,14 @@ def test_stale_parent_commit_is_rejected(api, hub_env, published):
 def test_tree_listing_and_paths_info(api, hub_env, published):
     tree = {entry.path: entry for entry in api.list_repo_tree(REPO, recursive=True)}
     assert tree["plots"].__class__.__name__ == "RepoFolder"
-    weights = tree["model.weights.h5"]
-    assert weights.size == len(FILES["model.weights.h5"])
-    assert weights.blob_id == git_blob_oid(FILES["model.weights.h5"])
+    config, weights = tree["config.json"], tree["model.weights.h5"]
+    assert config.blob_id == git_blob_oid(FILES["config.json"]) and config.lfs is None
+    # *.h5 is LFS-tracked by the initial .gitattributes: described by sha256, like on the Hub
+    assert weights.size == weights.lfs.size == len(FILES["model.weights.h5"])
+    assert weights.lfs.sha256 == hashlib.sha256(FILES["model.weights.h5"]).hexdigest()
+    siblings = {s.rfilename: s for s in api.model_info(REPO, files_metadata=True).siblings}
+    assert siblings["model.weights.h5"].lfs.sha256 == weights.lfs.sha256
+    assert siblings["config.json"].blob_id == config.blob_id
     top = {entry.path for entry in api.list_repo_tree(REPO)}
     assert "plots" in top and "plots/loss.txt" not in top
     info = api.get_paths_info(REPO, ["config.json", "plots", "missing.txt"])
@@ -318,12 +324,22 @@ def test_pinned_commit_in_cache_needs_no_request(api, hub_env, published):
 
 
 def test_tamper_changes_served_bytes_but_not_commit_or_etag(api, hub_env, published):
-    etag = hub_env.server.tamper(REPO, "model.weights.h5", b"malicious bytes")
-    assert etag == git_blob_oid(FILES["model.weights.h5"])
+    weights = FILES["model.weights.h5"]
+    evil = bytes(reversed(weights))  # same length
+    etag = hub_env.server.tamper(REPO, "model.weights.h5", evil)
+    assert etag == hashlib.sha256(weights).hexdigest()  # LFS file: ETag is the sha256 of the committed bytes
     path = Path(hf_hub_download(REPO, "model.weights.h5"))
-    assert path.read_bytes() == b"malicious bytes"  # the client accepted it: only the caller can verify
+    assert path.read_bytes() == evil  # the client accepted it: only the caller can verify
     assert path.resolve().name == etag and path.parent.name == published
     assert api.model_info(REPO).sha == published
+    hub_env.server.tamper(REPO, "config.json", b"{}")  # regular file: its Content-Length follows the new bytes
+    assert read(hf_hub_download(REPO, "config.json")) == b"{}"
+
+
+def test_tampered_lfs_file_of_another_size_fails_the_size_check(api, hub_env, published):
+    hub_env.server.tamper(REPO, "model.weights.h5", b"short")
+    with pytest.raises(OSError, match="Consistency check failed"):
+        hf_hub_download(REPO, "model.weights.h5")  # X-Linked-Size still says the committed size
 
 
 def test_cut_small_download_is_retried_from_the_start(api, hub_env, published):
