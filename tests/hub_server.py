@@ -11,8 +11,11 @@ What it serves (the part of the Hub HTTP API that uploads and downloads use):
   (NDJSON: header, file, deletedFile, deletedFolder; ``?create_pr=1`` opens ``refs/pr/N``)
 - ``GET .../refs``, ``GET .../tree/{rev}[/{path}]``, ``GET .../commits/{rev}``, ``POST .../paths-info/{rev}``
 - ``POST|DELETE .../branch/{name}``, ``POST .../tag/{rev}``, ``DELETE .../tag/{name}``
-- ``HEAD|GET /[{datasets|spaces}/]{repo}/resolve/{rev}/{path}`` with ``ETag`` (git blob sha1), ``X-Repo-Commit``,
-  ``Content-Length`` and single-range ``Range`` requests (206 / 416)
+- ``HEAD|GET /[{datasets|spaces}/]{repo}/resolve/{rev}/{path}`` with ``ETag``, ``X-Repo-Commit``,
+  ``Content-Length`` and single-range ``Range`` requests (206 / 416). As on the Hub, the ETag is the git blob sha1,
+  or, for files the repo's .gitattributes tracks with LFS (``*.h5``, ``*.bin``, ... from the initial commit), the
+  sha256 (also sent as ``X-Linked-Etag`` with ``X-Linked-Size``); the Hub would redirect those to its CDN, we serve
+  them directly. Writes need a Bearer token (any); private repos answer 401 RepoNotFound without one.
 - ``GET /api/whoami-v2``, ``POST /api/validate-yaml``, ``GET /api/agent-harnesses`` (empty registry)
 
 Errors carry the Hub's ``X-Error-Code`` (``RepoNotFound``, ``RevisionNotFound``, ``EntryNotFound``) so the client
