@@ -15,6 +15,8 @@ from zoo.backend.select import select_default_backend as _select_default_backend
 _select_default_backend()
 
 from zoo.models import (  # noqa: E402  (after the backend choice)
+    DCGAN,
+    ConditionalGAN,
     ConvNet,
     LSTMClassifier,
     LSTMForecaster,
@@ -32,6 +34,8 @@ from zoo.registry import (  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
+    "DCGAN",
+    "ConditionalGAN",
     "ConvNet",
     "LSTMClassifier",
     "LSTMForecaster",

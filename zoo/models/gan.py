@@ -1,0 +1,440 @@
+"""`dcgan` and `conditional_gan`: a generator and a discriminator trained by one `fit()`.
+
+The model's `call` (and so `predict`) runs the generator: noise of shape
+(batch, latent_dim) -- plus int class ids of shape (batch,) for the conditional GAN --
+to images in the data's range. `fit(x)` / `fit(x, y)` trains both networks, each with
+its own optimizer: every batch runs a discriminator half-step, then a generator
+half-step. The gradient bookkeeping of those half-steps is backend-specific and lives
+in `zoo.backend.gan_step`; the losses they minimize are written once, here.
+
+Images are scaled from the data's range (`data_range`, e.g. (0, 16) for sklearn digits,
+(0, 255) for MNIST) to the generator's tanh range [-1, 1] inside the model, and back.
+
+Example:
+    >>> import zoo
+    >>> from sklearn.datasets import load_digits
+    >>> digits = load_digits()
+    >>> gan = zoo.ConditionalGAN(image_shape=(8, 8, 1), num_classes=10, latent_dim=16,
+    ...                          generator_filters=(32, 16), discriminator_filters=(16, 32),
+    ...                          data_range=(0.0, 16.0))
+    >>> gan.compile()
+    >>> history = gan.fit(digits.images[..., None], digits.target, epochs=1, verbose=0)
+    >>> gan.generate(3, labels=[0, 1, 2], seed=0).shape
+    (3, 8, 8, 1)
+"""
+
+import keras
+import numpy as np
+from keras import ops
+
+from zoo.backend import gan_step
+from zoo.models import gan_examples, gan_networks, validation
+from zoo.registry import register_architecture
+
+HALF_STEPS = ("discriminator", "generator")  # the order of one training step
+
+
+def default_optimizer():
+    """Adam(2e-4, beta_1=0.5), as in the DCGAN paper."""
+    return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
+
+
+class _OptimizerPair:
+    """What Keras' trainers see as `model.optimizer`: both optimizers' variables,
+    the discriminator's first (the JAX trainer carries them in its training state)."""
+
+    def __init__(self, model):
+        self._model = model
+
+    @property
+    def variables(self):
+        return list(self._model.d_optimizer.variables) + list(self._model.g_optimizer.variables)
+
+    @property
+    def built(self):
+        return self._model.d_optimizer.built and self._model.g_optimizer.built
+
+    def build(self, variables=None):
+        """Build each optimizer on its own network's trainable variables."""
+        for part in HALF_STEPS:
+            network, optimizer = self._model.network_and_optimizer(part)
+            if not optimizer.built:
+                optimizer.build(network.trainable_variables)
+
+
+def _check_config(name, image_shape, latent_dim, generator_filters, discriminator_filters,
+                  kernel_size, dropout, data_range):
+    if len(image_shape) != 3:
+        raise ValueError(f"{name} image_shape is (height, width, channels), got {image_shape}.")
+    for key, value in dict(image_shape=image_shape, latent_dim=latent_dim,
+                           generator_filters=generator_filters,
+                           discriminator_filters=discriminator_filters,
+                           kernel_size=kernel_size).items():
+        items = value if isinstance(value, tuple) else (value,)
+        if not items or not all(isinstance(v, int) and v > 0 for v in items):
+            raise ValueError(f"{name}: {key} must be positive integers, got {value!r}.")
+    if not 0 <= dropout < 1:
+        raise ValueError(f"{name}: dropout must be in [0, 1), got {dropout!r}.")
+    if len(data_range) != 2 or not data_range[0] < data_range[1]:
+        raise ValueError(
+            f"{name}: data_range is (low, high) with low < high, e.g. (0.0, 255.0) for "
+            f"MNIST pixels, got {data_range!r}."
+        )
+
+
+class GAN(keras.Model):
+    """Shared base of `DCGAN` and `ConditionalGAN` (`num_classes` None: unconditional).
+
+    Attributes: `generator` and `discriminator` (functional models working in [-1, 1]),
+    and after `compile`: `d_optimizer`, `g_optimizer`, `loss_fn`.
+    """
+
+    half_steps = HALF_STEPS
+
+    def __init__(self, *, image_shape, latent_dim, generator_filters, discriminator_filters,
+                 kernel_size, dropout, data_range, num_classes, config, name, **kwargs):
+        _check_config(type(self).__name__, image_shape, latent_dim, generator_filters,
+                      discriminator_filters, kernel_size, dropout, data_range)
+        super().__init__(name=name, **kwargs)
+        self.image_shape = image_shape
+        self.latent_dim = latent_dim
+        self.data_range = data_range
+        self._num_classes = num_classes
+        self.generator = gan_networks.build_generator(
+            image_shape, latent_dim, generator_filters, num_classes, kernel_size)
+        self.discriminator = gan_networks.build_discriminator(
+            image_shape, discriminator_filters, num_classes, kernel_size, dropout)
+        self.noise_seed = keras.random.SeedGenerator(name="noise_seed")
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self._zoo_config = dict(config)
+        self.built = True
+
+    # -- configuration -------------------------------------------------------------
+    @property
+    def num_classes(self):
+        return self._num_classes
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable, **self._zoo_config}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        trainable = config.pop("trainable", True)
+        model = cls(**config)
+        model.trainable = trainable
+        return model
+
+    # -- compile ---------------------------------------------------------------------
+    def compile(self, d_optimizer=None, g_optimizer=None, loss_fn=None, **kwargs):
+        """Set both optimizers and the real/fake loss; every argument has a default.
+
+        d_optimizer, g_optimizer: Keras optimizers (or names); default `default_optimizer()`.
+        loss_fn: `loss_fn(targets, logits)`; default binary cross-entropy from logits.
+        Other keyword arguments (`jit_compile`, `run_eagerly`, `steps_per_execution`)
+        go to `keras.Model.compile`.
+        """
+        for key in ("optimizer", "loss", "metrics"):
+            if key in kwargs:
+                raise ValueError(
+                    f"{type(self).__name__}.compile takes d_optimizer, g_optimizer and "
+                    f"loss_fn (each with a default), not {key}=."
+                )
+        d_optimizer = default_optimizer() if d_optimizer is None else keras.optimizers.get(
+            d_optimizer)
+        g_optimizer = default_optimizer() if g_optimizer is None else keras.optimizers.get(
+            g_optimizer)
+        if d_optimizer is g_optimizer:
+            raise ValueError("d_optimizer and g_optimizer must be two optimizer instances.")
+        if loss_fn is None:
+            loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
+        loss_fn = keras.losses.get(loss_fn)
+        super().compile(optimizer=None, **kwargs)
+        self.d_optimizer, self.g_optimizer, self.loss_fn = d_optimizer, g_optimizer, loss_fn
+        self.optimizer = _OptimizerPair(self)
+        self.optimizer.build()
+
+    def get_compile_config(self):
+        if not self.compiled or not hasattr(self, "d_optimizer"):
+            return None
+        serialize = keras.saving.serialize_keras_object
+        return {"d_optimizer": serialize(self.d_optimizer),
+                "g_optimizer": serialize(self.g_optimizer),
+                "loss_fn": serialize(self.loss_fn)}
+
+    def compile_from_config(self, config):
+        if config:
+            self.compile(**{key: keras.saving.deserialize_keras_object(value)
+                            for key, value in config.items()})
+
+    @property
+    def metrics(self):
+        return [self.d_loss_tracker, self.g_loss_tracker]
+
+    # -- the model's forward pass: the generator -----------------------------------------
+    def call(self, inputs, training=False):
+        return self.to_data_range(self.generator(inputs, training=training))
+
+    def to_model_range(self, images):
+        """Data-range images -> the generator's tanh range [-1, 1]."""
+        low, high = self.data_range
+        return ops.cast(images, "float32") * (2.0 / (high - low)) - (high + low) / (high - low)
+
+    def to_data_range(self, images):
+        """[-1, 1] -> the data's range."""
+        low, high = self.data_range
+        return (images + 1.0) * ((high - low) / 2.0) + low
+
+    # -- one training step: the losses, written once for every backend -------------------
+    def network_and_optimizer(self, part):
+        """(network, optimizer) of a half-step: "discriminator" or "generator"."""
+        if part == "discriminator":
+            return self.discriminator, self.d_optimizer
+        if part == "generator":
+            return self.generator, self.g_optimizer
+        raise ValueError(f"a GAN half-step is one of {HALF_STEPS}, got {part!r}.")
+
+    def half_step_loss(self, part, real_images, labels=None):
+        """The loss that half-step `part` minimizes on a batch of data-range images."""
+        if part == "discriminator":
+            return self.discriminator_loss(real_images, labels)
+        self.network_and_optimizer(part)
+        return self.generator_loss(ops.shape(real_images)[0], labels)
+
+    def sample_noise(self, batch_size):
+        return keras.random.normal((batch_size, self.latent_dim), seed=self.noise_seed)
+
+    def _loss(self, targets, logits):
+        return ops.mean(self.loss_fn(targets, logits))
+
+    def discriminator_loss(self, real_images, labels=None, training=True):
+        """Real images scored as real plus fresh fakes scored as fake.
+
+        The fakes come from the generator in training mode (batch statistics) through
+        `stateless_call`, so this half-step leaves every generator variable, moving
+        statistics included, as it was, and no gradient reaches the generator.
+        """
+        g = self.generator
+        noise = self.sample_noise(ops.shape(real_images)[0])
+        fakes, _ = g.stateless_call([v.value for v in g.trainable_variables],
+                                    [v.value for v in g.non_trainable_variables],
+                                    self._generator_inputs(noise, labels), training=training)
+        real_logits = self.discriminator(
+            self._discriminator_inputs(self.to_model_range(real_images), labels),
+            training=training)
+        fake_logits = self.discriminator(
+            self._discriminator_inputs(ops.stop_gradient(fakes), labels), training=training)
+        return (self._loss(ops.ones_like(real_logits), real_logits)
+                + self._loss(ops.zeros_like(fake_logits), fake_logits))
+
+    def generator_loss(self, batch_size, labels=None, training=True, noise=None):
+        """Non-saturating generator loss: fresh fakes scored as real by the discriminator."""
+        if noise is None:
+            noise = self.sample_noise(batch_size)
+        fakes = self.generator(self._generator_inputs(noise, labels), training=training)
+        logits = self.discriminator(self._discriminator_inputs(fakes, labels), training=training)
+        return self._loss(ops.ones_like(logits), logits)
+
+    def track_losses(self, losses):
+        """Add a step's {part: loss} to the running means; the logs `fit` reports."""
+        trackers = {"discriminator": self.d_loss_tracker, "generator": self.g_loss_tracker}
+        for part, loss in losses.items():
+            trackers[part].update_state(loss)
+        return {tracker.name: tracker.result() for tracker in self.metrics}
+
+    def unpack_batch(self, data):
+        """(real images, int32 labels or None) from a batch that `fit` delivers."""
+        images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return images, None if labels is None else ops.cast(labels, "int32")
+
+    def train_step(self, *args):
+        return gan_step.fit_step(self, *args)
+
+    def test_step(self, *args):
+        raise NotImplementedError(
+            f"{type(self).__name__} has no evaluate(); use loss_on(x, y) or "
+            "zoo.training.sample_quality to measure it."
+        )
+
+    # -- generator / discriminator inputs (the conditional GAN adds labels) --------------
+    def _generator_inputs(self, noise, labels):
+        return noise if self.num_classes is None else [noise, labels]
+
+    def _discriminator_inputs(self, images, labels):
+        return images if self.num_classes is None else [images, labels]
+
+    # -- data checks --------------------------------------------------------------------
+    def validate_inputs(self, x):
+        """Raise ValueError unless `x` is a batch of images of `image_shape` in `data_range`."""
+        name = type(self).__name__
+        validation.check_inputs(name, x, (None, *self.image_shape), "float32")
+        if validation.is_array_like(x) and np.size(x):
+            low, high = float(np.min(x)), float(np.max(x))
+            margin = 1e-3 * (self.data_range[1] - self.data_range[0])
+            if low < self.data_range[0] - margin or high > self.data_range[1] + margin:
+                raise ValueError(
+                    f"{name} was built for data_range={self.data_range}, but the images "
+                    f"range over {low:g}..{high:g}. Build it with the data's range, e.g. "
+                    "data_range=(0.0, 255.0) for 8-bit pixels."
+                )
+
+    def validate_targets(self, y):
+        """Raise ValueError unless `y` fits: None for the DCGAN, class ids (n,) otherwise."""
+        if self.num_classes is None:
+            if y is not None:
+                raise ValueError(
+                    f"{type(self).__name__} is unconditional and takes no targets (y=None); "
+                    "use conditional_gan to condition on class labels."
+                )
+            return
+        self.check_labels(y, None, "fit")
+
+    def check_labels(self, labels, n, where):
+        """Class ids as an int32 array of shape (n,) in [0, num_classes); else ValueError."""
+        name = f"{type(self).__name__}.{where}"
+        if self.num_classes is None:
+            if labels is not None:
+                raise ValueError(f"{name}: DCGAN is unconditional; pass labels=None.")
+            return None
+        expected = f"int class ids of shape ({'n' if n is None else n},) in 0..{self.num_classes - 1}"
+        if labels is None:
+            raise ValueError(f"{name} needs labels: {expected}.")
+        labels = np.asarray(labels)
+        if labels.ndim != 1 or (n is not None and len(labels) != n):
+            raise ValueError(f"{name} expects {expected}, got shape {labels.shape}.")
+        if labels.size and labels.dtype.kind not in "iu":
+            raise ValueError(f"{name} expects {expected}, got dtype {labels.dtype}; "
+                             "use labels.astype('int32').")
+        if labels.size and (labels.min() < 0 or labels.max() >= self.num_classes):
+            raise ValueError(f"{name} expects {expected}, got ids "
+                             f"{int(labels.min())}..{int(labels.max())}.")
+        return labels.astype("int32")
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        self.validate_inputs(x)
+        self.validate_targets(y)
+        if self.num_classes is not None and validation.is_array_like(x):
+            self.check_labels(y, len(x), "fit")
+        return super().fit(x, y, *args, **kwargs)
+
+    def adapt(self, x, y=None):
+        """Nothing to fit before training (scaling comes from `data_range`); checks the data."""
+        self.validate_inputs(x)
+        self.validate_targets(y)
+        return self
+
+    # -- sampling -------------------------------------------------------------------------
+    def example_inputs(self, n=32, seed=0):
+        """What `model(...)`/`predict` takes: noise, or [noise, labels] when conditional."""
+        rng = np.random.default_rng(seed)
+        noise = rng.standard_normal((n, self.latent_dim)).astype("float32")
+        if self.num_classes is None:
+            return noise
+        return [noise, rng.integers(0, self.num_classes, size=n).astype("int32")]
+
+    def generate(self, n, labels=None, seed=None, batch_size=256):
+        """`n` images in the data's range, shape (n, H, W, C); the same for the same seed.
+
+        The noise comes from `numpy.random.default_rng(seed)`; labels are required
+        (shape (n,) int class ids) for the conditional GAN and must be None otherwise.
+        """
+        labels = self.check_labels(labels, n, "generate")
+        noise = np.random.default_rng(seed).standard_normal((n, self.latent_dim))
+        noise = noise.astype("float32")
+        chunks = []
+        for start in range(0, n, batch_size):
+            part = slice(start, start + batch_size)
+            inputs = self._generator_inputs(noise[part], None if labels is None else labels[part])
+            chunks.append(ops.convert_to_numpy(self(inputs, training=False)))
+        images = np.concatenate(chunks) if chunks else np.zeros((0, *self.image_shape), "float32")
+        return np.clip(images, *self.data_range)
+
+    def example_batch(self, n=32, seed=0):
+        """(images, labels or None): blob patterns whose position depends on the class."""
+        images, labels = gan_examples.blob_images(n, self.image_shape, self.data_range,
+                                                  self.num_classes or 4, seed)
+        return images, None if self.num_classes is None else labels
+
+    def loss_on(self, x, y=None):
+        """Generator loss in inference mode against the current discriminator (a float)."""
+        labels = self.check_labels(y, len(x), "loss_on")
+        noise = np.random.default_rng(0).standard_normal((len(x), self.latent_dim))
+        noise = ops.convert_to_tensor(noise, "float32")
+        labels = None if labels is None else ops.convert_to_tensor(labels, "int32")
+        loss = self.generator_loss(len(x), labels, training=False, noise=noise)
+        return float(ops.convert_to_numpy(loss))
+
+
+_TINY = {"image_shape": (8, 8, 1), "latent_dim": 16, "generator_filters": (16, 8),
+         "discriminator_filters": (8, 16), "data_range": (0.0, 16.0)}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+@register_architecture(
+    "dcgan", family="gan",
+    description="DCGAN: transposed-conv generator with batch norm, strided-conv "
+    "discriminator; any image shape; one fit() trains both",
+    tiny=_TINY,
+)
+class DCGAN(GAN):
+    """Unconditional DCGAN (Radford et al. 2015) for images of any shape.
+
+    Defaults fit MNIST: 28x28x1 images of 0..255 pixels, 128-d noise, a 7x7 base grid.
+
+    Example:
+        >>> import zoo
+        >>> gan = zoo.DCGAN(image_shape=(8, 8, 1), latent_dim=16, data_range=(0.0, 16.0))
+        >>> x, _ = gan.example_batch(64)
+        >>> gan.compile()
+        >>> history = gan.fit(x, epochs=1, batch_size=32, verbose=0)
+        >>> gan.generate(2, seed=0).shape
+        (2, 8, 8, 1)
+    """
+
+    def __init__(self, image_shape=(28, 28, 1), latent_dim=128, generator_filters=(128, 64),
+                 discriminator_filters=(64, 128), kernel_size=4, dropout=0.3,
+                 data_range=(0.0, 255.0), name="dcgan", **kwargs):
+        config = dict(image_shape=tuple(image_shape), latent_dim=latent_dim,
+                      generator_filters=tuple(generator_filters),
+                      discriminator_filters=tuple(discriminator_filters),
+                      kernel_size=kernel_size, dropout=dropout,
+                      data_range=tuple(float(v) for v in data_range))
+        super().__init__(**config, num_classes=None, config=config, name=name, **kwargs)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+@register_architecture(
+    "conditional_gan", family="gan",
+    description="class-conditional DCGAN: one-hot labels concatenated to the generator's "
+    "noise and to the discriminator's image channels",
+    tiny={**_TINY, "num_classes": 4},
+)
+class ConditionalGAN(GAN):
+    """Class-conditional DCGAN: `fit(images, labels)`, `generate(n, labels=...)`.
+
+    Example:
+        >>> import numpy as np, zoo
+        >>> gan = zoo.ConditionalGAN(image_shape=(8, 8, 1), num_classes=4, latent_dim=16,
+        ...                          data_range=(0.0, 16.0))
+        >>> x, y = gan.example_batch(64)
+        >>> gan.compile()
+        >>> history = gan.fit(x, y, epochs=1, batch_size=32, verbose=0)
+        >>> gan.generate(4, labels=np.arange(4), seed=0).shape
+        (4, 8, 8, 1)
+    """
+
+    def __init__(self, image_shape=(28, 28, 1), num_classes=10, latent_dim=128,
+                 generator_filters=(128, 64), discriminator_filters=(64, 128), kernel_size=4,
+                 dropout=0.3, data_range=(0.0, 255.0), name="conditional_gan", **kwargs):
+        if not isinstance(num_classes, int) or num_classes < 2:
+            raise ValueError(f"ConditionalGAN needs num_classes >= 2 (an int), "
+                             f"got {num_classes!r}.")
+        config = dict(image_shape=tuple(image_shape), num_classes=num_classes,
+                      latent_dim=latent_dim, generator_filters=tuple(generator_filters),
+                      discriminator_filters=tuple(discriminator_filters),
+                      kernel_size=kernel_size, dropout=dropout,
+                      data_range=tuple(float(v) for v in data_range))
+        settings = {k: v for k, v in config.items() if k != "num_classes"}
+        super().__init__(**settings, num_classes=num_classes, config=config, name=name,
+                         **kwargs)
