@@ -28,7 +28,7 @@ import numpy as np
 from keras import ops
 
 from zoo.backend import gan_step
-from zoo.models import gan_examples, gan_networks, validation
+from zoo.models import gan_checks, gan_examples, gan_mmd, gan_networks, validation
 from zoo.registry import register_architecture
 
 HALF_STEPS = ("discriminator", "generator")  # the order of one training step
@@ -62,24 +62,14 @@ class _OptimizerPair:
                 optimizer.build(network.trainable_variables)
 
 
-def _check_config(name, image_shape, latent_dim, generator_filters, discriminator_filters,
-                  kernel_size, dropout, data_range):
-    if len(image_shape) != 3:
-        raise ValueError(f"{name} image_shape is (height, width, channels), got {image_shape}.")
-    for key, value in dict(image_shape=image_shape, latent_dim=latent_dim,
-                           generator_filters=generator_filters,
-                           discriminator_filters=discriminator_filters,
-                           kernel_size=kernel_size).items():
-        items = value if isinstance(value, tuple) else (value,)
-        if not items or not all(isinstance(v, int) and v > 0 for v in items):
-            raise ValueError(f"{name}: {key} must be positive integers, got {value!r}.")
-    if not 0 <= dropout < 1:
-        raise ValueError(f"{name}: dropout must be in [0, 1), got {dropout!r}.")
-    if len(data_range) != 2 or not data_range[0] < data_range[1]:
-        raise ValueError(
-            f"{name}: data_range is (low, high) with low < high, e.g. (0.0, 255.0) for "
-            f"MNIST pixels, got {data_range!r}."
-        )
+def _resolve_optimizer(own, shared):
+    """`own` if given, else a fresh copy of `shared`, else the default."""
+    if own is not None:
+        return keras.optimizers.get(own)
+    if shared is None:
+        return default_optimizer()
+    template = keras.optimizers.get(shared)
+    return template.__class__.from_config(template.get_config())
 
 
 class GAN(keras.Model):
@@ -93,7 +83,7 @@ class GAN(keras.Model):
 
     def __init__(self, *, image_shape, latent_dim, generator_filters, discriminator_filters,
                  kernel_size, dropout, data_range, num_classes, config, name, **kwargs):
-        _check_config(type(self).__name__, image_shape, latent_dim, generator_filters,
+        gan_checks.check_config(type(self).__name__, image_shape, latent_dim, generator_filters,
                       discriminator_filters, kernel_size, dropout, data_range)
         super().__init__(name=name, **kwargs)
         self.image_shape = image_shape
@@ -127,26 +117,24 @@ class GAN(keras.Model):
         return model
 
     # -- compile ---------------------------------------------------------------------
-    def compile(self, d_optimizer=None, g_optimizer=None, loss_fn=None, **kwargs):
+    def compile(self, d_optimizer=None, g_optimizer=None, loss_fn=None, *, optimizer=None,
+                loss=None, metrics=None, **kwargs):
         """Set both optimizers and the real/fake loss; every argument has a default.
 
         d_optimizer, g_optimizer: Keras optimizers (or names); default `default_optimizer()`.
-        loss_fn: `loss_fn(targets, logits)`; default binary cross-entropy from logits.
-        Other keyword arguments (`jit_compile`, `run_eagerly`, `steps_per_execution`)
-        go to `keras.Model.compile`.
+        optimizer: instead, one optimizer (or name) that each network gets a copy of.
+        loss_fn (or loss): `loss_fn(targets, logits)`; default binary cross-entropy from
+        logits. Other keyword arguments (`jit_compile`, `run_eagerly`,
+        `steps_per_execution`) go to `keras.Model.compile`.
         """
-        for key in ("optimizer", "loss", "metrics"):
-            if key in kwargs:
-                raise ValueError(
-                    f"{type(self).__name__}.compile takes d_optimizer, g_optimizer and "
-                    f"loss_fn (each with a default), not {key}=."
-                )
-        d_optimizer = default_optimizer() if d_optimizer is None else keras.optimizers.get(
-            d_optimizer)
-        g_optimizer = default_optimizer() if g_optimizer is None else keras.optimizers.get(
-            g_optimizer)
+        if metrics:
+            raise ValueError(f"{type(self).__name__} reports d_loss and g_loss; it takes "
+                             f"no compile metrics, got metrics={metrics!r}.")
+        d_optimizer = _resolve_optimizer(d_optimizer, optimizer)
+        g_optimizer = _resolve_optimizer(g_optimizer, optimizer)
         if d_optimizer is g_optimizer:
             raise ValueError("d_optimizer and g_optimizer must be two optimizer instances.")
+        loss_fn = loss_fn if loss_fn is not None else loss
         if loss_fn is None:
             loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
         loss_fn = keras.losses.get(loss_fn)
@@ -173,6 +161,10 @@ class GAN(keras.Model):
         return [self.d_loss_tracker, self.g_loss_tracker]
 
     # -- the model's forward pass: the generator -----------------------------------------
+    @property
+    def output_shape(self):
+        return self.generator.output_shape
+
     def call(self, inputs, training=False):
         return self.to_data_range(self.generator(inputs, training=training))
 
@@ -199,8 +191,9 @@ class GAN(keras.Model):
         """The loss that half-step `part` minimizes on a batch of data-range images."""
         if part == "discriminator":
             return self.discriminator_loss(real_images, labels)
-        self.network_and_optimizer(part)
-        return self.generator_loss(ops.shape(real_images)[0], labels)
+        if part == "generator":
+            return self.generator_loss(ops.shape(real_images)[0], labels)
+        raise ValueError(f"a GAN half-step is one of {HALF_STEPS}, got {part!r}.")
 
     def sample_noise(self, batch_size):
         return keras.random.normal((batch_size, self.latent_dim), seed=self.noise_seed)
@@ -264,64 +257,38 @@ class GAN(keras.Model):
     def _discriminator_inputs(self, images, labels):
         return images if self.num_classes is None else [images, labels]
 
-    # -- data checks --------------------------------------------------------------------
+    # -- data checks (see zoo.models.gan_checks) ------------------------------------------
     def validate_inputs(self, x):
         """Raise ValueError unless `x` is a batch of images of `image_shape` in `data_range`."""
-        name = type(self).__name__
-        validation.check_inputs(name, x, (None, *self.image_shape), "float32")
-        if validation.is_array_like(x) and np.size(x):
-            low, high = float(np.min(x)), float(np.max(x))
-            margin = 1e-3 * (self.data_range[1] - self.data_range[0])
-            if low < self.data_range[0] - margin or high > self.data_range[1] + margin:
-                raise ValueError(
-                    f"{name} was built for data_range={self.data_range}, but the images "
-                    f"range over {low:g}..{high:g}. Build it with the data's range, e.g. "
-                    "data_range=(0.0, 255.0) for 8-bit pixels."
-                )
+        gan_checks.check_images(type(self).__name__, x, self.image_shape, self.data_range)
 
     def validate_targets(self, y):
         """Raise ValueError unless `y` fits: None for the DCGAN, class ids (n,) otherwise."""
-        if self.num_classes is None:
-            if y is not None:
-                raise ValueError(
-                    f"{type(self).__name__} is unconditional and takes no targets (y=None); "
-                    "use conditional_gan to condition on class labels."
-                )
-            return
         self.check_labels(y, None, "fit")
 
     def check_labels(self, labels, n, where):
-        """Class ids as an int32 array of shape (n,) in [0, num_classes); else ValueError."""
-        name = f"{type(self).__name__}.{where}"
-        if self.num_classes is None:
-            if labels is not None:
-                raise ValueError(f"{name}: DCGAN is unconditional; pass labels=None.")
-            return None
-        expected = f"int class ids of shape ({'n' if n is None else n},) in 0..{self.num_classes - 1}"
-        if labels is None:
-            raise ValueError(f"{name} needs labels: {expected}.")
-        labels = np.asarray(labels)
-        if labels.ndim != 1 or (n is not None and len(labels) != n):
-            raise ValueError(f"{name} expects {expected}, got shape {labels.shape}.")
-        if labels.size and labels.dtype.kind not in "iu":
-            raise ValueError(f"{name} expects {expected}, got dtype {labels.dtype}; "
-                             "use labels.astype('int32').")
-        if labels.size and (labels.min() < 0 or labels.max() >= self.num_classes):
-            raise ValueError(f"{name} expects {expected}, got ids "
-                             f"{int(labels.min())}..{int(labels.max())}.")
-        return labels.astype("int32")
+        """Class ids as int32 of shape (n,) in [0, num_classes) (None for the DCGAN)."""
+        return gan_checks.check_labels(f"{type(self).__name__}.{where}", labels, n,
+                                       self.num_classes)
+
+    def validate_generator_inputs(self, inputs):
+        """Raise ValueError unless `inputs` fit `call`: noise, or [noise, labels]."""
+        gan_checks.check_generator_inputs(type(self).__name__, inputs, self.latent_dim,
+                                          self.num_classes)
+
+    def predict(self, x, *args, **kwargs):
+        self.validate_generator_inputs(x)
+        return super().predict(x, *args, **kwargs)
 
     def fit(self, x=None, y=None, *args, **kwargs):
         self.validate_inputs(x)
-        self.validate_targets(y)
-        if self.num_classes is not None and validation.is_array_like(x):
-            self.check_labels(y, len(x), "fit")
+        self.check_labels(y, len(x) if validation.is_array_like(x) else None, "fit")
         return super().fit(x, y, *args, **kwargs)
 
     def adapt(self, x, y=None):
         """Nothing to fit before training (scaling comes from `data_range`); checks the data."""
         self.validate_inputs(x)
-        self.validate_targets(y)
+        self.check_labels(y, len(x) if validation.is_array_like(x) else None, "adapt")
         return self
 
     # -- sampling -------------------------------------------------------------------------
@@ -333,37 +300,49 @@ class GAN(keras.Model):
             return noise
         return [noise, rng.integers(0, self.num_classes, size=n).astype("int32")]
 
+    def example_batch(self, n=32, seed=0):
+        """(images, labels or None) that `fit` takes: a blob placed by its class."""
+        images, labels = gan_examples.blob_images(n, self.image_shape, self.data_range,
+                                                  self.num_classes or 4, seed)
+        return images, None if self.num_classes is None else labels
+
     def generate(self, n, labels=None, seed=None, batch_size=256):
         """`n` images in the data's range, shape (n, H, W, C); the same for the same seed.
 
         The noise comes from `numpy.random.default_rng(seed)`; labels are required
         (shape (n,) int class ids) for the conditional GAN and must be None otherwise.
+        The generator runs in inference mode (batch-norm moving statistics).
         """
         labels = self.check_labels(labels, n, "generate")
         noise = np.random.default_rng(seed).standard_normal((n, self.latent_dim))
         noise = noise.astype("float32")
-        chunks = []
+        chunks = [np.zeros((0, *self.image_shape), "float32")]
         for start in range(0, n, batch_size):
             part = slice(start, start + batch_size)
             inputs = self._generator_inputs(noise[part], None if labels is None else labels[part])
             chunks.append(ops.convert_to_numpy(self(inputs, training=False)))
-        images = np.concatenate(chunks) if chunks else np.zeros((0, *self.image_shape), "float32")
-        return np.clip(images, *self.data_range)
+        return np.clip(np.concatenate(chunks), *self.data_range)
 
-    def example_batch(self, n=32, seed=0):
-        """(images, labels or None): blob patterns whose position depends on the class."""
-        images, labels = gan_examples.blob_images(n, self.image_shape, self.data_range,
-                                                  self.num_classes or 4, seed)
-        return images, None if self.num_classes is None else labels
+    def loss_on(self, x, y=None, max_samples=2048):
+        """How far the generator's samples are from the images `x`: kernel MMD^2 (a float).
 
-    def loss_on(self, x, y=None):
-        """Generator loss in inference mode against the current discriminator (a float)."""
+        `len(x)` samples (labels `y` for the conditional GAN) from `generate(seed=0)`, in
+        inference mode, against `x`, both scaled to [-1, 1]: see `zoo.models.gan_mmd`
+        (jointly with the labels when conditional; 0 only for identical sets). It does
+        not involve the discriminator: a discriminator's opinion of the samples gets
+        harsher as it trains, so the adversarial generator loss often rises in a run
+        that improves the samples. At most `max_samples` images of `x` (a seeded choice).
+        """
+        self.validate_inputs(x)
         labels = self.check_labels(y, len(x), "loss_on")
-        noise = np.random.default_rng(0).standard_normal((len(x), self.latent_dim))
-        noise = ops.convert_to_tensor(noise, "float32")
-        labels = None if labels is None else ops.convert_to_tensor(labels, "int32")
-        loss = self.generator_loss(len(x), labels, training=False, noise=noise)
-        return float(ops.convert_to_numpy(loss))
+        x = np.asarray(x, "float32")
+        if len(x) > max_samples:
+            keep = np.sort(np.random.default_rng(0).choice(len(x), max_samples, replace=False))
+            x, labels = x[keep], None if labels is None else labels[keep]
+        samples = self.generate(len(x), labels=labels, seed=0)
+        scale = self.to_model_range
+        return gan_mmd.mmd2(ops.convert_to_numpy(scale(x)), ops.convert_to_numpy(scale(samples)),
+                            labels, labels)
 
 
 _TINY = {"image_shape": (8, 8, 1), "latent_dim": 16, "generator_filters": (16, 8),
