@@ -44,8 +44,9 @@ def _value_and_grad(loss_fn, args):
     elif backend == "jax":
         import jax
 
-        (_, outs), grads = jax.value_and_grad(loss_fn, argnums=tuple(range(len(args))),
-                                              has_aux=True)(*args)
+        # jit: op-by-op JAX through Keras' RNN loop takes seconds per call.
+        (_, outs), grads = jax.jit(jax.value_and_grad(
+            loss_fn, argnums=tuple(range(len(args))), has_aux=True))(*args)
     else:
         pytest.skip(f"no gradient helper for {backend}")
     return as_numpy(list(outs)), as_numpy(list(grads))
@@ -106,6 +107,23 @@ def _pair(make):
     return reference, fused
 
 
+def _cases(names, *cases):
+    """Parameters for `pytest.mark.parametrize(names, ...)`: every case on torch, where
+    FusedLSTM runs the fused kernel; on TensorFlow and JAX, where it runs
+    keras.layers.LSTM's own code (test_fused_path_only_on_torch), the last case only,
+    which keeps the file quick there (JAX compiles every RNN call it differentiates)."""
+    keys = [n.strip() for n in names.split(",")]
+    params = [pytest.param(*values, id="-".join(map(_case_id, keys, values)))
+              for values in cases]
+    return pytest.mark.parametrize(names, params if ON_TORCH else params[-1:])
+
+
+def _case_id(name, value):
+    if isinstance(value, bool):
+        return name if value else f"no_{name}"
+    return str(value)
+
+
 def _right_padded_mask(lengths=LENGTHS, steps=T):
     return np.arange(steps)[None, :] < np.asarray(lengths)[:, None]
 
@@ -153,9 +171,8 @@ def _compare(make, *, x=None, mask=None, initial_state=None, training=False):
 
 # --- same outputs and gradients as keras.layers.LSTM ---------------------------------------
 
-@pytest.mark.parametrize("masked", [False, True], ids=["no_mask", "right_padded"])
-@pytest.mark.parametrize("go_backwards", [False, True], ids=["forward", "backwards"])
-@pytest.mark.parametrize("return_sequences", [False, True], ids=["last", "sequences"])
+@_cases("return_sequences, go_backwards, masked",
+        *[(r, g, m) for r in (False, True) for g in (False, True) for m in (False, True)])
 def test_matches_keras_lstm(return_sequences, go_backwards, masked, kernel_calls):
     _compare(
         lambda cls: cls(U, return_sequences=return_sequences, go_backwards=go_backwards,
@@ -165,7 +182,7 @@ def test_matches_keras_lstm(return_sequences, go_backwards, masked, kernel_calls
     _check_path(kernel_calls, fused=1)
 
 
-@pytest.mark.parametrize("return_sequences", [False, True], ids=["last", "sequences"])
+@_cases("return_sequences", (False,), (True,))
 def test_zero_output_for_mask_matches_keras_lstm(return_sequences, kernel_calls):
     # Bidirectional sets zero_output_for_mask=return_sequences; Keras then outputs
     # zeros at masked steps (and, returning the last step only, for a masked last step).
@@ -178,8 +195,8 @@ def test_zero_output_for_mask_matches_keras_lstm(return_sequences, kernel_calls)
     _check_path(kernel_calls, fused=2)
 
 
-@pytest.mark.parametrize("masked", [False, True], ids=["no_mask", "right_padded"])
-@pytest.mark.parametrize("return_sequences", [False, True], ids=["last", "sequences"])
+@_cases("return_sequences, masked",
+        *[(r, m) for r in (False, True) for m in (False, True)])
 def test_bidirectional_matches_and_both_directions_are_fused(return_sequences, masked,
                                                             kernel_calls):
     _compare(
@@ -189,8 +206,7 @@ def test_bidirectional_matches_and_both_directions_are_fused(return_sequences, m
     _check_path(kernel_calls, fused=2)
 
 
-@pytest.mark.parametrize("masked", [False, True], ids=["no_mask", "right_padded"])
-@pytest.mark.parametrize("go_backwards", [False, True], ids=["forward", "backwards"])
+@_cases("go_backwards, masked", *[(g, m) for g in (False, True) for m in (False, True)])
 def test_initial_state_matches_keras_lstm(go_backwards, masked, kernel_calls):
     rng = np.random.default_rng(2)
     state = [rng.normal(size=(B, U)).astype("float32") for _ in range(2)]
@@ -203,7 +219,7 @@ def test_initial_state_matches_keras_lstm(go_backwards, masked, kernel_calls):
     _check_path(kernel_calls, fused=1)
 
 
-@pytest.mark.parametrize("bidirectional", [False, True], ids=["lstm", "bidirectional"])
+@_cases("bidirectional", (False,), (True,))
 def test_embedding_mask_zero_model_matches_keras_lstm(bidirectional, kernel_calls):
     rng = np.random.default_rng(3)
     tokens = rng.integers(1, 20, size=(B, T)).astype("int32")
@@ -251,14 +267,16 @@ def test_other_activation_runs_keras_loop(kernel_calls):
     _check_path(kernel_calls, fused=0)
 
 
-@pytest.mark.parametrize("rows", [
-    [[1, 1, 1, 1, 1, 1, 1], [0, 0, 1, 1, 1, 1, 1]],  # left padded
-    [[1, 1, 1, 1, 1, 1, 1], [1, 0, 1, 1, 0, 0, 0]],  # a hole
-    [[1, 1, 1, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0]],  # a fully masked sequence
-], ids=["left_padded", "hole", "fully_masked"])
-@pytest.mark.parametrize("go_backwards", [False, True], ids=["forward", "backwards"])
-def test_other_masks_run_keras_loop(rows, go_backwards, kernel_calls):
-    mask = np.array(rows + [[1] * T] * (B - 2), dtype=bool)
+OTHER_MASKS = {
+    "left_padded": [[1, 1, 1, 1, 1, 1, 1], [0, 0, 1, 1, 1, 1, 1]],
+    "hole": [[1, 1, 1, 1, 1, 1, 1], [1, 0, 1, 1, 0, 0, 0]],
+    "fully_masked": [[1, 1, 1, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0]],
+}
+
+
+@_cases("kind, go_backwards", *[(k, g) for k in OTHER_MASKS for g in (False, True)])
+def test_other_masks_run_keras_loop(kind, go_backwards, kernel_calls):
+    mask = np.array(OTHER_MASKS[kind] + [[1] * T] * (B - 2), dtype=bool)
     _compare(lambda cls: cls(U, return_sequences=True, go_backwards=go_backwards,
                              return_state=True), mask=mask)
     _check_path(kernel_calls, fused=0)
@@ -288,6 +306,18 @@ def test_fit_updates_the_keras_variables_through_the_kernel(kernel_calls):
 
 
 # --- weights and files ------------------------------------------------------------------------
+
+def test_fused_path_only_on_torch():
+    layer = FusedLSTM(U)
+    assert zoo.backend.fused_lstm_available(layer) is ON_TORCH
+    assert not zoo.backend.fused_lstm_available(FusedLSTM(U, recurrent_dropout=0.1))
+    assert not zoo.backend.fused_lstm_available(FusedLSTM(U, use_cudnn=False))
+    assert not zoo.backend.fused_lstm_available(FusedLSTM(U, unroll=True))
+    if not ON_TORCH:
+        x = np.zeros((B, T, F), "float32")
+        assert zoo.backend.fused_lstm(x, x[:, 0, :1], x[:, 0, :1], None, kernel=None,
+                                      recurrent_kernel=None, bias=None) is None
+
 
 def test_zoo_lstm_is_fused_lstm_with_keras_layout():
     assert zoo.layers.LSTM is FusedLSTM
