@@ -202,22 +202,23 @@ class GAN(keras.Model):
         return ops.mean(self.loss_fn(targets, logits))
 
     def discriminator_loss(self, real_images, labels=None, training=True):
-        """Real images scored as real plus fresh fakes scored as fake.
+        """Real images scored as real plus as many fresh fakes scored as fake.
 
         The fakes come from the generator in training mode (batch statistics) through
         `stateless_call`, so this half-step leaves every generator variable, moving
-        statistics included, as it was, and no gradient reaches the generator.
+        statistics included, as it was, and no gradient reaches the generator. Real
+        and fake images go through the discriminator as one batch.
         """
         g = self.generator
-        noise = self.sample_noise(ops.shape(real_images)[0])
+        batch_size = ops.shape(real_images)[0]
         fakes, _ = g.stateless_call([v.value for v in g.trainable_variables],
                                     [v.value for v in g.non_trainable_variables],
-                                    self._generator_inputs(noise, labels), training=training)
-        real_logits = self.discriminator(
-            self._discriminator_inputs(self.to_model_range(real_images), labels),
-            training=training)
-        fake_logits = self.discriminator(
-            self._discriminator_inputs(ops.stop_gradient(fakes), labels), training=training)
+                                    self._generator_inputs(self.sample_noise(batch_size), labels),
+                                    training=training)
+        images = ops.concatenate([self.to_model_range(real_images), ops.stop_gradient(fakes)])
+        both = None if labels is None else ops.concatenate([labels, labels])
+        logits = self.discriminator(self._discriminator_inputs(images, both), training=training)
+        real_logits, fake_logits = logits[:batch_size], logits[batch_size:]
         return (self._loss(ops.ones_like(real_logits), real_logits)
                 + self._loss(ops.zeros_like(fake_logits), fake_logits))
 

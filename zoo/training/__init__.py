@@ -1,0 +1,1 @@
+"""Training: recipes, the trainer, checkpoints, and sample-quality measures."""
