@@ -6,7 +6,7 @@ Importing `zoo` selects the torch backend when none was chosen (see
 Example:
     >>> import zoo
     >>> zoo.list_models()
-    ['convnet', 'lstm_classifier', 'lstm_forecaster', 'mlp_classifier', 'mlp_regressor']
+    ['conditional_gan', 'convnet', 'dcgan', 'lstm_classifier', 'lstm_forecaster', 'mlp_classifier', 'mlp_regressor']
     >>> model = zoo.build("mlp_regressor", input_dim=10)
 """
 

@@ -57,6 +57,8 @@ def test_augmentation_layers_live_inside_the_model_and_only_act_in_training():
     (dict(num_classes=1), "num_classes"),
     (dict(augment={"blur": 1}), "augment"),
     (dict(data_format="nchw"), "data_format"),
+    (dict(padding="valid"), "shrinks to nothing"),
+    (dict(padding="full"), "padding"),
 ])
 def test_bad_arguments_say_what_was_expected(bad, message):
     with pytest.raises(ValueError, match=message):

@@ -17,7 +17,7 @@ Example:
 """
 
 from zoo.data import offline, online, timeseries  # noqa: F401  (register the datasets)
-from zoo.data.baselines import baselines
+from zoo.data.baselines import baselines, has_baselines
 from zoo.data.catalogue import DatasetInfo, info, list_datasets, load, load_splits
 from zoo.data.fetch import DatasetUnavailableError
 
@@ -25,6 +25,7 @@ __all__ = [
     "DatasetInfo",
     "DatasetUnavailableError",
     "baselines",
+    "has_baselines",
     "info",
     "list_datasets",
     "load",

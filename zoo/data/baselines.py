@@ -85,6 +85,11 @@ _BASELINES = {
 }
 
 
+def has_baselines(name: str) -> bool:
+    """Whether `baselines(name)` is defined (the offline datasets)."""
+    return name in _BASELINES
+
+
 def baselines(name: str, scheme: str | None = None) -> dict[str, float]:
     """Named test scores of classical baselines on dataset `name` (default options).
 

@@ -34,6 +34,23 @@ def _augmentation(x, augment):
     return x
 
 
+def _check_spatial_size(input_shape, n_blocks, kernel_size, convs_per_block, padding,
+                        pool_size):
+    """Raise ValueError when the image shrinks to nothing before the last block."""
+    size = min(input_shape[:2])
+    for b in range(n_blocks):
+        if padding == "valid":
+            size -= convs_per_block * (kernel_size - 1)
+        size = size // pool_size if size >= pool_size else 0
+        if size < 1:
+            raise ValueError(
+                f"ConvNet: a {input_shape[0]}x{input_shape[1]} input shrinks to nothing in "
+                f"block {b} of {n_blocks} (padding={padding!r}, kernel_size={kernel_size}, "
+                f"pool_size={pool_size}). Use padding='same', fewer filters (blocks) or a "
+                "larger input."
+            )
+
+
 @keras.saving.register_keras_serializable(package="zoo")
 @register_architecture(
     "convnet",
@@ -70,6 +87,10 @@ class ConvNet(ZooClassifier):
             )
         blocks.check_positive_ints("ConvNet", input_shape=input_shape, filters=filters,
                                    kernel_size=kernel_size, convs_per_block=convs_per_block)
+        if padding not in ("valid", "same"):
+            raise ValueError(f"ConvNet padding is 'valid' or 'same', got {padding!r}.")
+        _check_spatial_size(input_shape, len(filters), kernel_size, convs_per_block, padding,
+                            pool_size)
         layout = data_format or keras.config.image_data_format()
         if layout not in ("channels_last", "channels_first"):
             raise ValueError(

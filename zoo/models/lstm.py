@@ -1,8 +1,10 @@
 """`lstm_classifier` (token ids or float sequences) and `lstm_forecaster` (multi-step)."""
 
 import keras
+import numpy as np
 
 from zoo import layers as zoo_layers
+from zoo.layers.forecast_baseline import NaiveForecast
 from zoo.models import blocks
 from zoo.models.base import ZooClassifier, ZooModel
 from zoo.registry import register_architecture
@@ -81,13 +83,18 @@ class LSTMClassifier(ZooClassifier):
     family="lstm",
     description="LSTM forecaster: a window of a multivariate series in, a multi-step "
     "horizon of target series out",
-    tiny={"window": 12, "num_features": 3, "horizon": 4, "num_targets": 1, "units": (16,)},
+    tiny={"window": 12, "num_features": 3, "horizon": 4, "num_targets": 1, "units": (16,),
+          "residual": "seasonal", "season": 4},
 )
 class LSTMForecaster(ZooModel):
     """Multi-step time-series forecaster.
 
     Input (window, num_features); output (horizon, num_targets) in the targets' units
     once `adapt(x_train, y_train)` has been called.
+
+    With `residual="last"` or `"seasonal"` the network learns a correction to a naive
+    forecast (the last observed value, or the value one `season` earlier) of the input
+    features `target_features`; it starts out as exactly that naive forecast.
 
     Example:
         >>> import numpy as np, zoo
@@ -100,19 +107,48 @@ class LSTMForecaster(ZooModel):
     default_metrics = ("mae",)
 
     def __init__(self, window, num_features, horizon=24, num_targets=1, units=(64,),
-                 dropout=0.0, name="lstm_forecaster", **kwargs):
+                 dropout=0.0, residual=None, season=24, target_features=None,
+                 name="lstm_forecaster", **kwargs):
         units = tuple(units)
         blocks.check_positive_ints("LSTMForecaster", window=window, num_features=num_features,
-                                   horizon=horizon, num_targets=num_targets, units=units)
+                                   horizon=horizon, num_targets=num_targets, units=units,
+                                   season=season)
+        if residual not in (None, "last", "seasonal"):
+            raise ValueError(
+                f"LSTMForecaster residual is None, 'last' or 'seasonal', got {residual!r}."
+            )
+        if target_features is None:
+            target_features = tuple(range(num_targets))
+        target_features = tuple(target_features)
+        if len(target_features) != num_targets or not all(
+                0 <= i < num_features for i in target_features):
+            raise ValueError(
+                f"LSTMForecaster target_features are {num_targets} input feature indices "
+                f"in 0..{num_features - 1}, got {target_features}."
+            )
         inputs = keras.Input((window, num_features), name="window")
         x = blocks.input_normalization(inputs)
         x = lstm_stack(x, units, dropout=dropout)
-        x = keras.layers.Dense(horizon * num_targets, name="head")(x)
+        x = keras.layers.Dense(horizon * num_targets, name="head",
+                               kernel_initializer="zeros" if residual else "glorot_uniform")(x)
         x = keras.layers.Reshape((horizon, num_targets), name="horizon")(x)
         outputs = blocks.target_denormalization(x)
+        if residual:
+            naive = NaiveForecast(residual, horizon, season, target_features,
+                                  name="naive_forecast")(inputs)
+            outputs = keras.layers.Add(name="forecast")([naive, outputs])
         super().__init__(
             inputs=inputs, outputs=outputs, name=name,
             config=dict(window=window, num_features=num_features, horizon=horizon,
-                        num_targets=num_targets, units=units, dropout=dropout),
+                        num_targets=num_targets, units=units, dropout=dropout,
+                        residual=residual, season=season, target_features=target_features),
             **kwargs,
         )
+
+    def adapt(self, x, y=None):
+        """Standardize inputs; scale outputs to the targets (or, for a residual model, to
+        the targets' differences from the naive forecast)."""
+        if y is not None and self._zoo_config["residual"]:
+            naive = self.get_layer("naive_forecast")(np.asarray(x, dtype="float32"))
+            y = np.asarray(y, dtype="float32") - keras.ops.convert_to_numpy(naive)
+        return super().adapt(x, y)

@@ -1,1 +1,1 @@
-"""Training: recipes, the trainer, checkpoints, and sample-quality measures."""
+"""Training: recipes, the trainer, metrics, checkpoints and reports."""

@@ -1,0 +1,109 @@
+"""The `zoo` command: train, evaluate and list models.
+
+    zoo list
+    zoo train recipes/convnet.digits.yaml [--backend torch] [--epochs N] [--seed S]
+              [--output DIR] [--resume]
+    zoo evaluate ARTIFACT_DIR [--split test]
+"""
+
+import argparse
+import os
+import sys
+
+BACKENDS = ("torch", "tensorflow", "jax")
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="zoo", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train a recipe and write its artifact")
+    p.add_argument("recipe", help="path of a recipe YAML file (recipes/*.yaml)")
+    p.add_argument("--backend", choices=BACKENDS, help="Keras backend (default: torch)")
+    p.add_argument("--epochs", type=int, help="override the recipe's epochs")
+    p.add_argument("--seed", type=int, help="override the recipe's seed")
+    p.add_argument("--output", help="artifact directory (default runs/<recipe name>)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from the last checkpoint in the output directory")
+    p.add_argument("--quiet", action="store_true", help="no per-epoch progress bars")
+
+    p = sub.add_parser("evaluate", help="evaluate an artifact on a split of its dataset")
+    p.add_argument("model", help="artifact directory or pretrained name (arch.tag)")
+    p.add_argument("--split", default=None, help="split to evaluate (default: test)")
+    p.add_argument("--backend", choices=BACKENDS)
+
+    p = sub.add_parser("list", help="architectures and pretrained variants")
+    p.add_argument("filter", nargs="?", default=None, help="glob, e.g. 'lstm_*'")
+    return parser
+
+
+def _ensure_backend(backend):
+    """Re-run this command in a fresh process when another backend was asked for
+    (Keras fixes its backend at import time)."""
+    import keras
+
+    if backend and keras.backend.backend() != backend:
+        env = {**os.environ, "KERAS_BACKEND": backend}
+        os.execve(sys.executable, [sys.executable, "-m", "zoo.cli", *sys.argv[1:]], env)
+
+
+def _train(args):
+    from pathlib import Path
+
+    from zoo.training.recipe import load_recipe
+    from zoo.training.report import training_summary
+    from zoo.training.trainer import train
+
+    recipe = load_recipe(args.recipe)  # fails before any training on a bad recipe
+    output = Path(args.output or Path("runs") / recipe.name)
+    result = train(recipe, output, resume=args.resume, epochs=args.epochs, seed=args.seed,
+                   verbose=0 if args.quiet else "auto")
+    print()
+    print(training_summary(result))
+    return 0 if result.meets_target else 3
+
+
+def _evaluate(args):
+    from zoo.training.evaluate import evaluate_artifact
+    from zoo.training.report import fmt, table
+
+    meta, metrics = evaluate_artifact(args.model, split=args.split)
+    rows = [[meta["name"], meta["dataset"], meta["split_evaluated"], k, fmt(v)]
+            for k, v in metrics.items()]
+    print(table(["model", "dataset", "split", "metric", "value"], rows))
+    return 0
+
+
+def _list(args):
+    import zoo
+    from zoo import registry
+    from zoo.training.report import fmt, table
+
+    rows = [[a.name, a.family, a.description] for a in registry.architectures()
+            if a.name in zoo.list_models(args.filter)]
+    print(table(["architecture", "family", "description"], rows))
+    variants = [registry.get_pretrained(n) for n in zoo.list_models(args.filter, pretrained=True)]
+    print()
+    if variants:
+        print(table(["pretrained", "dataset", "metrics", "target"],
+                    [[v.name, v.dataset, ", ".join(f"{k} {fmt(m)}" for k, m in v.metrics.items()),
+                      ", ".join(f"{k} {t}" for k, t in v.target.items())] for v in variants]))
+    else:
+        print("no pretrained variants match")
+    return 0
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    _ensure_backend(getattr(args, "backend", None))
+    from zoo.training.recipe import RecipeError
+
+    try:
+        return {"train": _train, "evaluate": _evaluate, "list": _list}[args.command](args)
+    except RecipeError as err:
+        print(f"zoo: bad recipe: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""`NaiveForecast`: the naive forecast a residual forecaster corrects."""
+
+import keras
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class NaiveForecast(keras.layers.Layer):
+    """From a window (batch, window, features), the naive forecast of the target features
+    over `horizon` steps: "last" repeats the last observed value; "seasonal" repeats the
+    values one `season` earlier (e.g. the same hour yesterday for hourly data, season 24).
+
+    Output shape (batch, horizon, len(target_features)). No weights.
+
+    Example:
+        >>> import numpy as np
+        >>> layer = NaiveForecast("seasonal", horizon=2, season=3, target_features=(0,))
+        >>> layer(np.arange(5.0).reshape(1, 5, 1)).shape
+        (1, 2, 1)
+    """
+
+    def __init__(self, kind, horizon, season=1, target_features=(0,), **kwargs):
+        super().__init__(**kwargs)
+        if kind not in ("last", "seasonal"):
+            raise ValueError(f"NaiveForecast kind is 'last' or 'seasonal', got {kind!r}.")
+        self.kind = kind
+        self.horizon = int(horizon)
+        self.season = int(season)
+        self.target_features = tuple(int(i) for i in target_features)
+
+    def build(self, input_shape):
+        window = input_shape[1]
+        if self.kind == "seasonal" and window is not None and window < self.season:
+            raise ValueError(
+                f"a seasonal forecast needs a window of at least season={self.season} "
+                f"steps, got window={window}."
+            )
+
+    def call(self, window):
+        targets = keras.ops.take(window, list(self.target_features), axis=-1)
+        if self.kind == "last":
+            last = targets[:, -1:, :]
+            return keras.ops.repeat(last, self.horizon, axis=1)
+        season = targets[:, -self.season:, :]
+        repeats = -(-self.horizon // self.season)
+        tiled = keras.ops.tile(season, (1, repeats, 1)) if repeats > 1 else season
+        return tiled[:, : self.horizon, :]
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.horizon, len(self.target_features))
+
+    def get_config(self):
+        return {**super().get_config(), "kind": self.kind, "horizon": self.horizon,
+                "season": self.season, "target_features": list(self.target_features)}

@@ -1,0 +1,24 @@
+"""Evaluate a trained artifact on a split of the dataset it was trained on."""
+
+from pathlib import Path
+
+from zoo import artifacts, data
+from zoo.training.metrics import evaluate_all
+
+
+def evaluate_artifact(model_ref, split=None):
+    """(metadata, metrics) for an artifact directory or a pretrained name (`arch.tag`)."""
+    if Path(model_ref).is_dir():
+        folder = Path(model_ref)
+        model = artifacts.load_artifact(folder)
+        meta = artifacts.read_metadata(folder)["zoo"]
+    else:
+        import zoo
+
+        model = zoo.load(model_ref)
+        meta = dict(zoo.get_pretrained(model_ref).metadata)
+    split = split or meta.get("split", "test")
+    recipe_options = meta.get("data_options", {})
+    x, y = data.load(meta["dataset"], split, scheme=meta.get("scheme"), **recipe_options)
+    meta = {**meta, "split_evaluated": split}
+    return meta, evaluate_all(model, x, y, meta["metric"])

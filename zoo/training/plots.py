@@ -1,0 +1,30 @@
+"""Training curves as PNG bytes (matplotlib, no display needed)."""
+
+import io
+
+
+def training_curve_png(history, title):
+    """A PNG of every series in `history` ({name: [per-epoch values]}), losses and
+    metrics on separate axes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    losses = {k: v for k, v in history.items() if "loss" in k}
+    others = {k: v for k, v in history.items() if "loss" not in k and k != "learning_rate"}
+    fig, axes = plt.subplots(1, 2 if others else 1, figsize=(10 if others else 5, 3.5))
+    axes = list(axes) if others else [axes]
+    for ax, series, label in zip(axes, (losses, others), ("loss", "metric")):
+        for name, values in series.items():
+            ax.plot(range(1, len(values) + 1), values, label=name)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    plt.close(fig)
+    return buffer.getvalue()

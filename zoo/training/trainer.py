@@ -1,0 +1,183 @@
+"""Train a recipe: data, model, per-epoch checkpoints, evaluation, the artifact.
+
+Example:
+    >>> from zoo.training.recipe import load_recipe
+    >>> from zoo.training.trainer import train
+    >>> result = train(load_recipe("recipes/mlp_classifier.breast_cancer.yaml"),
+    ...                "/tmp/zoo-doc-run", epochs=1, verbose=0)
+    >>> sorted(result.metrics)
+    ['accuracy']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from zoo import artifacts, data, registry
+from zoo.model_card import render_card
+from zoo.training.checkpoint import load_checkpoint, save_checkpoint
+from zoo.training.metrics import METRICS, evaluate_all
+from zoo.training.optim import make_optimizer
+from zoo.training.plots import training_curve_png
+
+CHECKPOINT_DIR = "checkpoint"
+
+
+@dataclass
+class TrainResult:
+    """What `train` returns: the trained model, its test metrics and the artifact path."""
+
+    model: object
+    metrics: dict
+    baselines: dict
+    history: dict
+    wall_time_s: float
+    artifact: Path
+    meets_target: bool
+    metadata: dict = field(default_factory=dict)
+
+
+def _fingerprint(recipe):
+    return hashlib.sha256(recipe.to_yaml().encode()).hexdigest()
+
+
+def _versions():
+    versions = {"python": platform.python_version(), "keras": keras.__version__,
+                "numpy": np.__version__}
+    backend = keras.backend.backend()
+    module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}[backend]
+    versions[backend] = sys.modules[module].__version__ if module in sys.modules else "?"
+    from zoo import __version__
+
+    versions["keras-zoo"] = __version__
+    return versions
+
+
+def _new_model(recipe, x_train, y_train, steps_per_epoch):
+    keras.utils.set_random_seed(recipe.train.seed)
+    model = registry.build(recipe.architecture, **recipe.model.config)
+    model.adapt(x_train, y_train)
+    optimizer = make_optimizer(recipe.train.optimizer, steps_per_epoch, recipe.train.epochs)
+    model.compile(optimizer=optimizer, loss=recipe.train.loss)
+    return model
+
+
+def _epoch_order(seed, epoch, n):
+    """The shuffling of epoch `epoch`: a function of (seed, epoch) only, so a resumed
+    run sees the same batches as an uninterrupted one."""
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+class _ReseedEachEpoch(keras.callbacks.Callback):
+    """Restart the global RNGs from (seed, epoch) when an epoch begins, after `fit` has
+    built what it builds (torch's unseeded dropout draws from the global generator), so
+    a resumed run draws the same numbers as an uninterrupted one."""
+
+    def __init__(self, seed):
+        super().__init__()
+        self.seed = seed
+
+    def on_epoch_begin(self, epoch, logs=None):
+        keras.utils.set_random_seed(self.seed * 100003 + epoch)
+
+
+def command_line(recipe, output):
+    source = recipe.source or f"recipes/{recipe.name}.yaml"
+    return (f"zoo train {source} --backend {keras.backend.backend()} "
+            f"--epochs {recipe.train.epochs} --seed {recipe.train.seed} --output {output}")
+
+
+def train(recipe, output, *, resume=False, epochs=None, seed=None, verbose="auto", log=print):
+    """Train `recipe`, evaluate it on its test split and write the artifact to `output`.
+
+    `resume=True` continues from the last per-epoch checkpoint in `output/checkpoint`
+    and reaches the same result as an uninterrupted run.
+    """
+    recipe = recipe.with_overrides(epochs=epochs, seed=seed)
+    output = Path(output)
+    splits = data.load_splits(recipe.data.dataset, recipe.data.scheme, **recipe.data.options)
+    x_train, y_train = splits["train"]
+    validation = splits.get(recipe.data.validation_split) if recipe.data.validation_split else None
+    batch = recipe.train.batch_size
+    steps_per_epoch = -(-len(x_train) // batch)
+    ckpt_dir = output / CHECKPOINT_DIR
+    fingerprint = _fingerprint(recipe)
+
+    start_epoch, history, elapsed_before = 0, {}, 0.0
+    checkpoint = load_checkpoint(ckpt_dir) if resume else None
+    if checkpoint is not None:
+        model, state = checkpoint
+        if state.get("fingerprint") != fingerprint:
+            raise ValueError(
+                f"{ckpt_dir} was written by a different recipe or settings; resume with the "
+                "same recipe, --epochs and --seed, or start afresh without --resume."
+            )
+        start_epoch, history = state["epoch"], state["history"]
+        elapsed_before = state["elapsed_s"]
+        log(f"Resuming {recipe.name} from epoch {start_epoch}/{recipe.train.epochs}")
+    else:
+        if ckpt_dir.exists():
+            shutil.rmtree(ckpt_dir)
+        model = _new_model(recipe, x_train, y_train, steps_per_epoch)
+
+    started = time.perf_counter()
+    for epoch in range(start_epoch, recipe.train.epochs):
+        order = _epoch_order(recipe.train.seed, epoch, len(x_train))
+        result = model.fit(
+            x_train[order], y_train[order], batch_size=batch, epochs=epoch + 1,
+            initial_epoch=epoch, shuffle=False, validation_data=validation, verbose=verbose,
+            callbacks=[_ReseedEachEpoch(recipe.train.seed)],
+        )
+        for key, values in result.history.items():
+            history.setdefault(key, []).extend(float(v) for v in values)
+        save_checkpoint(ckpt_dir, model, {
+            "epoch": epoch + 1, "history": history, "fingerprint": fingerprint,
+            "elapsed_s": elapsed_before + time.perf_counter() - started,
+        })
+    wall_time = elapsed_before + time.perf_counter() - started
+
+    x_eval, y_eval = splits[recipe.evaluate.split]
+    metrics = evaluate_all(model, x_eval, y_eval, recipe.evaluate.metric)
+    # Baselines exist for the offline datasets, at their default options.
+    comparable = data.has_baselines(recipe.data.dataset) and not recipe.data.options
+    baselines = data.baselines(recipe.data.dataset, recipe.data.scheme) if comparable else {}
+    metric = METRICS[recipe.evaluate.metric]
+    meets = metric.meets(metrics[recipe.evaluate.metric], recipe.evaluate.target)
+
+    arch = registry.get_architecture(recipe.architecture)
+    meta = {
+        "name": recipe.name, "description": recipe.description,
+        "architecture": recipe.architecture, "family": arch.family,
+        "dataset": recipe.data.dataset, "data_options": dict(recipe.data.options),
+        "scheme": recipe.data.scheme
+        or data.info(recipe.data.dataset).default_scheme,
+        "split": recipe.evaluate.split, "metric": recipe.evaluate.metric,
+        "goal": metric.goal, "target": recipe.evaluate.target,
+        "reference": recipe.evaluate.reference, "metrics": metrics, "baselines": baselines,
+        "meets_target": bool(meets), "seed": recipe.train.seed, "epochs": recipe.train.epochs,
+        "backend": keras.backend.backend(), "versions": _versions(),
+        "wall_time_s": round(wall_time, 2), "license": recipe.license,
+        "task_type": {"classification": "image-classification" if arch.family == "cnn"
+                      else "tabular-classification", "regression": "tabular-regression",
+                      "forecast": "time-series-forecasting"}.get(
+                          data.info(recipe.data.dataset).task, "other"),
+        "command": command_line(recipe, output),
+    }
+    curve = training_curve_png(history, recipe.name) if history else None
+    recipe_yaml = recipe.to_yaml()
+    card = render_card(meta, recipe_yaml, has_curve=curve is not None)
+    artifacts.write_artifact(
+        output, model, zoo_metadata=meta, recipe_yaml=recipe_yaml, card=card,
+        assets={"training_curve.png": curve} if curve else None,
+    )
+    shutil.rmtree(ckpt_dir, ignore_errors=True)
+    return TrainResult(model, metrics, baselines, history, wall_time, output, bool(meets), meta)
