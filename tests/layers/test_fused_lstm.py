@@ -16,6 +16,11 @@ from zoo.layers import FusedLSTM
 ATOL = 1e-5
 B, T, F, U = 4, 7, 3, 5
 LENGTHS = [T, 1, 4, 2]  # a full-length sequence and one of length 1
+MASKS = {  # name: sequence lengths of a right-padded mask (None: no mask)
+    "no_mask": None,
+    "right_padded": LENGTHS,
+    "all_shorter": [5, 1, 3, 2],  # no sequence reaches the last steps
+}
 ON_TORCH = keras.backend.backend() == "torch"
 
 
@@ -171,13 +176,17 @@ def _compare(make, *, x=None, mask=None, initial_state=None, training=False):
 
 # --- same outputs and gradients as keras.layers.LSTM ---------------------------------------
 
-@_cases("return_sequences, go_backwards, masked",
-        *[(r, g, m) for r in (False, True) for g in (False, True) for m in (False, True)])
-def test_matches_keras_lstm(return_sequences, go_backwards, masked, kernel_calls):
+@_cases("return_sequences, go_backwards, return_state, mask",
+        *[(r, g, s, m) for r in (False, True) for g in (False, True) for s in (False, True)
+          for m in MASKS])
+def test_matches_keras_lstm(return_sequences, go_backwards, return_state, mask,
+                            kernel_calls):
+    # With a mask, return_state=True takes the packed-sequence path (exact final cell
+    # state), return_state=False runs the padded batch and gathers (the fast path).
     _compare(
         lambda cls: cls(U, return_sequences=return_sequences, go_backwards=go_backwards,
-                        return_state=True),
-        mask=_right_padded_mask() if masked else None,
+                        return_state=return_state),
+        mask=None if MASKS[mask] is None else _right_padded_mask(MASKS[mask]),
     )
     _check_path(kernel_calls, fused=1)
 
@@ -206,13 +215,14 @@ def test_bidirectional_matches_and_both_directions_are_fused(return_sequences, m
     _check_path(kernel_calls, fused=2)
 
 
-@_cases("go_backwards, masked", *[(g, m) for g in (False, True) for m in (False, True)])
-def test_initial_state_matches_keras_lstm(go_backwards, masked, kernel_calls):
+@_cases("go_backwards, return_state, masked",
+        *[(g, s, m) for g in (False, True) for s in (False, True) for m in (False, True)])
+def test_initial_state_matches_keras_lstm(go_backwards, return_state, masked, kernel_calls):
     rng = np.random.default_rng(2)
     state = [rng.normal(size=(B, U)).astype("float32") for _ in range(2)]
     _compare(
         lambda cls: cls(U, return_sequences=True, go_backwards=go_backwards,
-                        return_state=True),
+                        return_state=return_state),
         mask=_right_padded_mask() if masked else None,
         initial_state=state,
     )

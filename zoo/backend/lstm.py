@@ -27,12 +27,14 @@ def fused_lstm_available(layer):
 
 
 def fused_lstm(inputs, initial_state_h, initial_state_c, mask, *, kernel, recurrent_kernel,
-               bias, return_sequences=False, go_backwards=False, zero_output_for_mask=False):
-    """Run the fused kernel; `(last_output, outputs, [h, c])`, or None if not handled.
+               bias, return_sequences=False, go_backwards=False, zero_output_for_mask=False,
+               return_state=True):
+    """Run the fused kernel; `(last_output, outputs, states)`, or None if not handled.
 
     Same contract as Keras' `backend.lstm` (`inputs` batch first, `outputs` of shape
-    (batch, 1, units) unless `return_sequences`). None means this call (e.g. its
-    mask) has no fused path and the caller must use Keras' implementation.
+    (batch, 1, units) unless `return_sequences`, `states` `[h, c]`), except that with
+    `return_state=False` `states` may be `[]` (not computed). None means this call
+    (e.g. its mask) has no fused path and the caller must use Keras' implementation.
     """
     import keras
 
@@ -43,5 +45,5 @@ def fused_lstm(inputs, initial_state_h, initial_state_c, mask, *, kernel, recurr
     return torch_lstm.lstm(
         inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kernel, bias,
         return_sequences=return_sequences, go_backwards=go_backwards,
-        zero_output_for_mask=zero_output_for_mask,
+        zero_output_for_mask=zero_output_for_mask, return_state=return_state,
     )

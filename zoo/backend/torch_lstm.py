@@ -61,16 +61,26 @@ def _gather_steps(x, index):
 
 
 def lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kernel, bias,
-         return_sequences=False, go_backwards=False, zero_output_for_mask=False):
+         return_sequences=False, go_backwards=False, zero_output_for_mask=False,
+         return_state=True):
     """One LSTM layer over `inputs` (batch, time, features), batch first.
 
-    Returns `(last_output, outputs, [h, c])` as Keras' `backend.lstm` does (`outputs`
-    is `last_output[:, None]` unless `return_sequences`), or None when this call is
-    not handled: a mask that is not right-padded or that masks a whole sequence.
+    Returns `(last_output, outputs, states)` as Keras' `backend.lstm` does (`outputs`
+    is `last_output[:, None]` unless `return_sequences`; `states` is `[h, c]`), or
+    None when this call is not handled: a mask that is not right-padded or that
+    masks a whole sequence. With a mask and `return_state=False`, `states` is `[]`
+    (the final cell state is not computed; see below).
 
     Masks follow Keras' RNN semantics: a masked step carries the previous state and
     output forward (or outputs zeros with `zero_output_for_mask`); with
     `go_backwards` the outputs come in processing order (reversed), as in Keras.
+
+    A right-padded mask runs the kernel over the whole padded batch (up to the longest
+    sequence) and gathers each sequence's outputs up to its length: the padding steps
+    are computed and thrown away, which leaves outputs and gradients exact. Only the
+    final cell state needs the kernel to stop at each length, so `return_state=True`
+    packs the sequences instead (torch's packed CPU kernel is several times slower in
+    the backward pass, so it is used only then).
     """
     kernel = keras.ops.convert_to_tensor(kernel)
     recurrent_kernel = keras.ops.convert_to_tensor(recurrent_kernel)
@@ -108,21 +118,38 @@ def lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kerne
             outputs = last_output[:, None]
         return last_output, outputs, [h, c]
 
-    time = torch.arange(steps, device=x.device)
+    # Every step after the longest sequence is masked everywhere: leave it out.
+    longest = int(lengths.max())
+    x = x[:, :longest]
     lengths_dev = lengths.to(x.device)
+    time = torch.arange(steps, device=x.device)
     if go_backwards:
         # Keras flips the whole sequence, so the padding comes first and is skipped
         # (state carried from the initial state, output zeros). Equivalent: reverse
-        # each sequence within its length and pack it.
-        reverse = lengths_dev[:, None] - 1 - time
-        x = _gather_steps(x, torch.where(reverse >= 0, reverse, time))
-    packed = rnn_utils.pack_padded_sequence(x, lengths, batch_first=True,
-                                            enforce_sorted=False)
-    hx = (h0.index_select(1, packed.sorted_indices), c0.index_select(1, packed.sorted_indices))
-    data, h, c = _VF.lstm(packed.data, packed.batch_sizes, hx, params, True, 1, 0.0, train,
-                          False)
-    h = h.index_select(1, packed.unsorted_indices)[0]
-    c = c.index_select(1, packed.unsorted_indices)[0]
+        # each sequence within its length, then shift its outputs (below).
+        reverse = lengths_dev[:, None] - 1 - time[:longest]
+        x = _gather_steps(x, torch.where(reverse >= 0, reverse, time[:longest]))
+
+    if return_state:
+        packed = rnn_utils.pack_padded_sequence(x, lengths, batch_first=True,
+                                                enforce_sorted=False)
+        hx = (h0.index_select(1, packed.sorted_indices),
+              c0.index_select(1, packed.sorted_indices))
+        data, h, c = _VF.lstm(packed.data, packed.batch_sizes, hx, params, True, 1, 0.0,
+                              train, False)
+        h = h.index_select(1, packed.unsorted_indices)[0]
+        c = c.index_select(1, packed.unsorted_indices)[0]
+        y, _ = rnn_utils.pad_packed_sequence(
+            rnn_utils.PackedSequence(data, packed.batch_sizes, packed.sorted_indices,
+                                     packed.unsorted_indices),
+            batch_first=True, total_length=longest,
+        )
+        states = [h, c]
+    else:
+        y, _, _ = _VF.lstm(x, (h0, c0), params, True, 1, 0.0, train, False, True)
+        h = _gather_steps(y, (lengths_dev - 1)[:, None])[:, 0]
+        states = []
+    # y[b, t] (t < longest) is sequence b's output after its step t, for t < length.
 
     # The state at each sequence's last valid step is the final output, except where
     # Keras zeroes the output of a masked last step.
@@ -131,18 +158,15 @@ def lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kerne
     else:
         last_output = h
     if not return_sequences:
-        return last_output, last_output[:, None], [h, c]
+        return last_output, last_output[:, None], states
 
-    outputs, _ = rnn_utils.pad_packed_sequence(
-        rnn_utils.PackedSequence(data, packed.batch_sizes, packed.sorted_indices,
-                                 packed.unsorted_indices),
-        batch_first=True, total_length=steps,
-    )  # zeros after each sequence's end
+    if longest < steps:
+        y = torch.nn.functional.pad(y, (0, 0, 0, steps - longest))
     if go_backwards:
-        # Processing order: steps - length zeros, then the reversed sequence's outputs;
-        # (t + length) % steps lands on the zero padding for the leading steps.
-        outputs = _gather_steps(outputs, (time + lengths_dev[:, None]) % steps)
-    elif not zero_output_for_mask:
+        # Processing order: steps - length zeros, then the reversed sequence's outputs.
+        outputs = _gather_steps(y, (time + lengths_dev[:, None]) % steps)
+        outputs = torch.where((time >= steps - lengths_dev[:, None])[..., None], outputs, 0.0)
+    else:
         valid = time < lengths_dev[:, None]
-        outputs = torch.where(valid[..., None], outputs, h[:, None])
-    return last_output, outputs, [h, c]
+        outputs = torch.where(valid[..., None], y, 0.0 if zero_output_for_mask else h[:, None])
+    return last_output, outputs, states

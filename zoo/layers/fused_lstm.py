@@ -53,6 +53,9 @@ class FusedLSTM(keras.layers.LSTM):
                 return_sequences=self.return_sequences,
                 go_backwards=self.go_backwards,
                 zero_output_for_mask=self.zero_output_for_mask,
+                # Without return_state (and stateful, which stays on Keras' loop)
+                # keras.layers.RNN.call never reads the final states.
+                return_state=self.return_state,
             )
             if out is not None:
                 return out
