@@ -29,7 +29,13 @@ from zoo.registry import (  # noqa: E402
     get_architecture,
     get_pretrained,
     list_models,
+    load_catalog as _load_catalog,
 )
+
+_load_catalog()
+
+from zoo.loading import load  # noqa: E402
+from zoo.publish import publish  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -47,4 +53,6 @@ __all__ = [
     "get_architecture",
     "get_pretrained",
     "list_models",
+    "load",
+    "publish",
 ]

@@ -53,10 +53,25 @@ class PretrainedVariant:
     revision: str | None = None
     files: Mapping[str, str] = field(default_factory=dict)
     bundled: str | None = None
+    scheme: str | None = None
+    data_options: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def tag(self):
         return self.name.split(".", 1)[1]
+
+    @property
+    def metric(self):
+        """The name of the metric the variant is judged on (its target's key)."""
+        return next(iter(self.target))
+
+    def bundled_path(self):
+        """Absolute path of the bundled artifact directory, or None."""
+        if self.bundled is None:
+            return None
+        from importlib import resources
+
+        return resources.files("zoo").joinpath(self.bundled)
 
 
 _ARCHITECTURES: dict[str, Architecture] = {}
@@ -153,3 +168,20 @@ def build(name: str, **overrides):
         variant = get_pretrained(name)
         return get_architecture(variant.architecture).build(**{**variant.config, **overrides})
     return get_architecture(name).build(**overrides)
+
+
+CATALOG = "pretrained/catalog.json"
+
+
+def load_catalog():
+    """Register the pretrained variants listed in the package's `pretrained/catalog.json`
+    (plain data written by `scripts/bundle_pretrained.py`)."""
+    import json
+    from importlib import resources
+
+    path = resources.files("zoo").joinpath(CATALOG)
+    if not path.is_file():
+        return []
+    entries = json.loads(path.read_text())
+    return [register_pretrained(PretrainedVariant(**entry)) for entry in entries
+            if entry["architecture"] in _ARCHITECTURES]

@@ -51,3 +51,31 @@ class NaiveForecast(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "kind": self.kind, "horizon": self.horizon,
                 "season": self.season, "target_features": list(self.target_features)}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class TargetHistory(keras.layers.Layer):
+    """The last `steps` raw values of the target features of a window, as
+    (batch, len(target_features), steps): the input of a linear autoregressive path.
+
+    Example:
+        >>> import numpy as np
+        >>> TargetHistory(3, (0,))(np.zeros((2, 5, 4))).shape
+        (2, 1, 3)
+    """
+
+    def __init__(self, steps, target_features=(0,), **kwargs):
+        super().__init__(**kwargs)
+        self.steps = int(steps)
+        self.target_features = tuple(int(i) for i in target_features)
+
+    def call(self, window):
+        targets = keras.ops.take(window, list(self.target_features), axis=-1)
+        return keras.ops.transpose(targets[:, -self.steps:, :], (0, 2, 1))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], len(self.target_features), self.steps)
+
+    def get_config(self):
+        return {**super().get_config(), "steps": self.steps,
+                "target_features": list(self.target_features)}

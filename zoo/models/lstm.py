@@ -4,7 +4,7 @@ import keras
 import numpy as np
 
 from zoo import layers as zoo_layers
-from zoo.layers.forecast_baseline import NaiveForecast
+from zoo.layers.forecast_baseline import NaiveForecast, TargetHistory
 from zoo.models import blocks
 from zoo.models.base import ZooClassifier, ZooModel
 from zoo.registry import register_architecture
@@ -84,7 +84,7 @@ class LSTMClassifier(ZooClassifier):
     description="LSTM forecaster: a window of a multivariate series in, a multi-step "
     "horizon of target series out",
     tiny={"window": 12, "num_features": 3, "horizon": 4, "num_targets": 1, "units": (16,),
-          "residual": "seasonal", "season": 4},
+          "residual": "seasonal", "season": 4, "autoregressive": 8},
 )
 class LSTMForecaster(ZooModel):
     """Multi-step time-series forecaster.
@@ -95,6 +95,10 @@ class LSTMForecaster(ZooModel):
     With `residual="last"` or `"seasonal"` the network learns a correction to a naive
     forecast (the last observed value, or the value one `season` earlier) of the input
     features `target_features`; it starts out as exactly that naive forecast.
+    `autoregressive=k` adds a linear path from the last k raw target values to the
+    forecast, in parallel with the LSTM (the "autoregressive component" of LSTNet,
+    Lai et al. 2018): it captures level and trend, which a network reading
+    standardized inputs resolves poorly.
 
     Example:
         >>> import numpy as np, zoo
@@ -108,7 +112,7 @@ class LSTMForecaster(ZooModel):
 
     def __init__(self, window, num_features, horizon=24, num_targets=1, units=(64,),
                  dropout=0.0, residual=None, season=24, target_features=None,
-                 name="lstm_forecaster", **kwargs):
+                 autoregressive=0, name="lstm_forecaster", **kwargs):
         units = tuple(units)
         blocks.check_positive_ints("LSTMForecaster", window=window, num_features=num_features,
                                    horizon=horizon, num_targets=num_targets, units=units,
@@ -133,6 +137,17 @@ class LSTMForecaster(ZooModel):
                                kernel_initializer="zeros" if residual else "glorot_uniform")(x)
         x = keras.layers.Reshape((horizon, num_targets), name="horizon")(x)
         outputs = blocks.target_denormalization(x)
+        if autoregressive:
+            if not isinstance(autoregressive, int) or not 0 < autoregressive <= window:
+                raise ValueError(
+                    f"LSTMForecaster autoregressive is a number of steps in 1..{window} "
+                    f"(0 for none), got {autoregressive!r}."
+                )
+            history = TargetHistory(autoregressive, target_features, name="target_history")(inputs)
+            ar = keras.layers.Dense(horizon, use_bias=False, kernel_initializer="zeros",
+                                    name="autoregressive")(history)
+            ar = keras.layers.Permute((2, 1), name="autoregressive_horizon")(ar)
+            outputs = keras.layers.Add(name="with_autoregressive")([outputs, ar])
         if residual:
             naive = NaiveForecast(residual, horizon, season, target_features,
                                   name="naive_forecast")(inputs)
@@ -141,7 +156,8 @@ class LSTMForecaster(ZooModel):
             inputs=inputs, outputs=outputs, name=name,
             config=dict(window=window, num_features=num_features, horizon=horizon,
                         num_targets=num_targets, units=units, dropout=dropout,
-                        residual=residual, season=season, target_features=target_features),
+                        residual=residual, season=season, target_features=target_features,
+                        autoregressive=autoregressive),
             **kwargs,
         )
 

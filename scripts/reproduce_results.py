@@ -1,0 +1,92 @@
+"""Train recipes on each backend with `zoo train` and write docs/results.md from the
+artifacts' metadata (every number in the table comes from a run made here).
+
+    python scripts/reproduce_results.py --backends torch tensorflow jax \
+        --recipes recipes/convnet.digits.yaml ... [--runs runs/results] [--reuse]
+
+`--reuse` keeps finished runs (an artifact with metadata.json) instead of retraining.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(recipe, backend, out, reuse):
+    if reuse and (out / "metadata.json").is_file():
+        return
+    cmd = [sys.executable, "-m", "zoo.cli", "train", str(recipe), "--backend", backend,
+           "--output", str(out), "--quiet"]
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=False, env={**os.environ, "KERAS_BACKEND": backend})
+
+
+def row(meta, recipe_rel):
+    metric = meta["metric"]
+    value = meta["metrics"][metric]
+    sign = ">=" if meta["goal"] == "max" else "<="
+    baselines = ", ".join(f"{k} {v:.4f}" for k, v in meta["baselines"].items()) or "-"
+    command = (f"`zoo train {recipe_rel} --backend {meta['backend']}`")
+    return (f"| {meta['name']} | {meta['backend']} | {metric} | {value:.4f} | {sign} "
+            f"{meta['target']} | {'yes' if meta['meets_target'] else 'NO'} | {baselines} | "
+            f"{meta['wall_time_s']:.0f} | {command} |")
+
+
+def write_results(runs, backends, recipes, path):
+    lines = [
+        "# Results",
+        "",
+        "Every number below was measured by `scripts/reproduce_results.py` on the machine "
+        "described at the end; each row's command retrains it. Metrics are on the held-out "
+        "test split; baselines are computed by `zoo.data.baselines` on the same split.",
+        "",
+        "| recipe | backend | metric | test value | target | met | baselines (same split) "
+        "| wall time (s) | command |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    versions = {}
+    for recipe in recipes:
+        for backend in backends:
+            meta_path = runs / backend / recipe.stem / "metadata.json"
+            if not meta_path.is_file():
+                lines.append(f"| {recipe.stem} | {backend} | (run failed or missing) "
+                             "| | | | | | |")
+                continue
+            meta = json.loads(meta_path.read_text())["zoo"]
+            versions[backend] = meta["versions"]
+            lines.append(row(meta, recipe.relative_to(ROOT).as_posix()))
+    lines += ["", "Machine: " + f"{platform.machine()}, {os.cpu_count()} CPU cores, "
+              f"Python {platform.python_version()}; versions per backend:", ""]
+    lines += [f"- {b}: " + ", ".join(f"{k} {v}" for k, v in v_.items())
+              for b, v_ in versions.items()]
+    lines += ["", "Regenerate: `python scripts/reproduce_results.py --backends "
+              f"{' '.join(backends)} --recipes "
+              f"{' '.join(r.relative_to(ROOT).as_posix() for r in recipes)}`", ""]
+    path.write_text("\n".join(lines))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backends", nargs="+", default=["torch", "tensorflow", "jax"])
+    parser.add_argument("--recipes", nargs="+", type=Path, required=True)
+    parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "results")
+    parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "results.md")
+    args = parser.parse_args(argv)
+    recipes = [r.resolve() for r in args.recipes]
+    for recipe in recipes:
+        for backend in args.backends:
+            run(recipe, backend, args.runs / backend / recipe.stem, args.reuse)
+    write_results(args.runs, args.backends, recipes, args.output)
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
