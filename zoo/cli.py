@@ -4,6 +4,8 @@
     zoo train recipes/convnet.digits.yaml [--backend torch] [--epochs N] [--seed S]
               [--output DIR] [--resume]
     zoo evaluate ARTIFACT_DIR [--split test]
+    zoo publish ARTIFACT_DIR --repo org/name [--revision BRANCH] [--private] [--create-pr]
+                [--force]
 """
 
 import argparse
@@ -31,6 +33,16 @@ def _parser():
     p.add_argument("model", help="artifact directory or pretrained name (arch.tag)")
     p.add_argument("--split", default=None, help="split to evaluate (default: test)")
     p.add_argument("--backend", choices=BACKENDS)
+
+    p = sub.add_parser("publish", help="validate an artifact and upload it to the Hugging Face Hub")
+    p.add_argument("artifact", help="artifact directory (what `zoo train` wrote)")
+    p.add_argument("--repo", required=True, help="Hub repository, org/name")
+    p.add_argument("--revision", help="branch to commit to, created if new (default: main)")
+    p.add_argument("--private", action="store_true", help="create the repository as private")
+    p.add_argument("--create-pr", action="store_true",
+                   help="open a pull request against main instead of committing")
+    p.add_argument("--force", action="store_true",
+                   help="publish even though the model misses its target")
 
     p = sub.add_parser("list", help="architectures and pretrained variants")
     p.add_argument("filter", nargs="?", default=None, help="glob, e.g. 'lstm_*'")
@@ -74,6 +86,20 @@ def _evaluate(args):
     return 0
 
 
+def _publish(args):
+    from zoo.artifacts import ArtifactError
+    from zoo.hub import HubError
+    from zoo.publish import publish
+
+    try:  # the token comes from HF_TOKEN or `hf auth login`, never from the command line
+        publish(args.artifact, args.repo, revision=args.revision, private=args.private,
+                create_pr=args.create_pr, force=args.force)
+    except (ArtifactError, HubError, ValueError) as err:
+        print(f"zoo: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _list(args):
     import zoo
     from zoo import registry
@@ -99,7 +125,8 @@ def main(argv=None):
     from zoo.training.recipe import RecipeError
 
     try:
-        return {"train": _train, "evaluate": _evaluate, "list": _list}[args.command](args)
+        return {"train": _train, "evaluate": _evaluate, "list": _list,
+                "publish": _publish}[args.command](args)
     except RecipeError as err:
         print(f"zoo: bad recipe: {err}", file=sys.stderr)
         return 2
