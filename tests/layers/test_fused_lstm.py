@@ -5,6 +5,8 @@ run where it can (and Keras' loop where it cannot); on TensorFlow and JAX FusedL
 is Keras' own LSTM and these tests guard that it stays so.
 """
 
+import doctest
+
 import keras
 import numpy as np
 import pytest
@@ -323,10 +325,18 @@ def test_fused_path_only_on_torch():
     assert not zoo.backend.fused_lstm_available(FusedLSTM(U, recurrent_dropout=0.1))
     assert not zoo.backend.fused_lstm_available(FusedLSTM(U, use_cudnn=False))
     assert not zoo.backend.fused_lstm_available(FusedLSTM(U, unroll=True))
+    assert not zoo.backend.fused_lstm_available(FusedLSTM(U, stateful=True))
     if not ON_TORCH:
         x = np.zeros((B, T, F), "float32")
         assert zoo.backend.fused_lstm(x, x[:, 0, :1], x[:, 0, :1], None, kernel=None,
                                       recurrent_kernel=None, bias=None) is None
+
+
+def test_docstring_example_runs():
+    import zoo.layers.fused_lstm
+
+    result = doctest.testmod(zoo.layers.fused_lstm, optionflags=doctest.ELLIPSIS)
+    assert result.attempted and not result.failed
 
 
 def test_zoo_lstm_is_fused_lstm_with_keras_layout():

@@ -26,7 +26,7 @@ class FusedLSTM(keras.layers.LSTM):
     Example:
         >>> import numpy as np, zoo
         >>> layer = zoo.layers.FusedLSTM(4, return_sequences=True)
-        >>> layer(np.zeros((2, 5, 3), "float32")).shape
+        >>> tuple(layer(np.zeros((2, 5, 3), "float32")).shape)
         (2, 5, 4)
     """
 
