@@ -3,6 +3,8 @@
 Run once per backend: `KERAS_BACKEND=jax python -m pytest tests/models/test_gan.py -q`.
 """
 
+import doctest
+import importlib
 from types import SimpleNamespace
 
 import keras
@@ -11,6 +13,7 @@ import pytest
 from sklearn.datasets import load_digits
 
 import zoo
+import zoo.backend
 from zoo.backend.gan_step import gan_train_step
 from zoo.models import gan_networks
 from zoo.training import sample_quality
@@ -18,6 +21,11 @@ from zoo.training import sample_quality
 DIGITS_GAN = dict(image_shape=(8, 8, 1), latent_dim=16, generator_filters=(32, 16),
                   discriminator_filters=(16, 32), data_range=(0.0, 16.0))
 NAMES = ["dcgan", "conditional_gan"]
+DOCUMENTED = ["zoo.models.gan_networks", "zoo.models.gan_checks", "zoo.models.gan_examples",
+              "zoo.models.gan_mmd", "zoo.training.sample_quality"]
+# Examples that train or predict: on the default backend only (the tests above run the same
+# code on every backend; JAX compiling each example's steps would take a minute).
+TRAINING_EXAMPLES = ["zoo.models.gan", "zoo.models.gan_base", "zoo.backend.gan_step"]
 
 
 def build(name):
@@ -60,26 +68,25 @@ def trained(request, digits, tmp_path_factory):
 
 # -- the two half-steps -----------------------------------------------------------------
 @pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("part", ["discriminator", "generator"])
-def test_a_half_step_changes_only_its_own_network(name, part, digits):
+def test_each_half_step_changes_only_its_own_network(name, digits):
     model = build(name)
     model.compile()
-    own, _ = model.network_and_optimizer(part)
-    other = model.generator if own is model.discriminator else model.discriminator
-    own_before, other_before = snapshot(own.trainable_weights), snapshot(other.weights)
+    x, y = digits[0][:32], labels_for(model, digits[1][:32])
+    for part, done in (("discriminator", (1, 0)), ("generator", (1, 1))):
+        own, _ = model.network_and_optimizer(part)
+        other = model.generator if own is model.discriminator else model.discriminator
+        own_before, other_before = snapshot(own.trainable_weights), snapshot(other.weights)
 
-    logs = gan_train_step(model, digits[0][:32], labels_for(model, digits[1][:32]),
-                          parts=(part,))
+        logs = gan_train_step(model, x, y, parts=(part,))
 
-    assert list(logs) == ["d_loss" if part == "discriminator" else "g_loss"]
-    assert np.isfinite(list(logs.values())[0])
-    for before, after in zip(other_before, snapshot(other.weights)):
-        np.testing.assert_array_equal(before, after)  # moving statistics included
-    for variable, before, after in zip(own.trainable_weights, own_before,
-                                       snapshot(own.trainable_weights)):
-        assert not np.array_equal(before, after), variable.path
-    assert iterations(model.d_optimizer) == (part == "discriminator")
-    assert iterations(model.g_optimizer) == (part == "generator")
+        assert list(logs) == ["d_loss" if part == "discriminator" else "g_loss"]
+        assert np.isfinite(list(logs.values())[0])
+        for before, after in zip(other_before, snapshot(other.weights)):
+            np.testing.assert_array_equal(before, after)  # moving statistics included
+        for variable, before, after in zip(own.trainable_weights, own_before,
+                                           snapshot(own.trainable_weights)):
+            assert not np.array_equal(before, after), (part, variable.path)
+        assert (iterations(model.d_optimizer), iterations(model.g_optimizer)) == done
 
 
 def test_an_unknown_half_step_is_refused(digits):
@@ -145,8 +152,7 @@ def test_generator_fits_any_image_shape():
     generator = gan_networks.build_generator((7, 9, 3), latent_dim=4, filters=(8, 4))
     assert generator.output_shape == (None, 7, 9, 3)
     assert gan_networks.upsampling_plan((28, 28, 1), stages=2) == ((7, 7), (0, 0))
-    mnist = zoo.ConditionalGAN(generator_filters=(8, 4), discriminator_filters=(4, 8))
-    assert mnist.output_shape == (None, 28, 28, 1) and mnist.data_range == (0.0, 255.0)
+    assert gan_networks.upsampling_plan((32, 32, 3), stages=3) == ((4, 4), (0, 0))
 
 
 # -- compile ------------------------------------------------------------------------------
@@ -233,3 +239,12 @@ def test_a_quick_judge_scores_real_digits_and_their_labels(digits):
     noise = np.random.default_rng(0).uniform(0, 16, test_x.shape)
     real_vs_real = sample_quality.fid(judge, x[:1200], test_x)
     assert real_vs_real < 0.2 * sample_quality.fid(judge, noise, test_x)
+
+
+@pytest.mark.parametrize("module", DOCUMENTED + [
+    pytest.param(name, marks=pytest.mark.skipif(
+        keras.backend.backend() != zoo.backend.DEFAULT_BACKEND,
+        reason="training examples run on the default backend")) for name in TRAINING_EXAMPLES])
+def test_docstring_examples_run(module):
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted and not result.failed

@@ -12,8 +12,13 @@ new weights and optimizer variables. `model.optimizer.variables` (see
 `zoo.models.gan._OptimizerPair`) are the discriminator's optimizer's then the generator's.
 """
 
+import weakref
+
 import jax
 import keras
+
+# eager_step's compiled steps, per model and per (parts, optimizers, loss) it was traced with.
+_COMPILED = weakref.WeakKeyDictionary()
 
 
 def _positions(variables, subset):
@@ -78,10 +83,24 @@ def fit_step(model, state, data):
     return logs, (trainable, non_trainable, optimizer_values, metrics_values)
 
 
+def _compiled_train(model, parts):
+    """`_train` for `parts`, jit-compiled once per model and compile() (traced op by op,
+    a step would compile every operation separately: far slower even for one call)."""
+    key = (parts, id(model.d_optimizer), id(model.g_optimizer), id(model.loss_fn))
+    cache = _COMPILED.setdefault(model, {})
+    if key not in cache:
+        cache.clear()
+        model_ref = weakref.ref(model)
+        cache[key] = jax.jit(lambda images, labels, *state: _train(
+            model_ref(), images, labels, parts, *state))
+    return cache[key]
+
+
 def eager_step(model, images, labels, parts):
+    """One step outside `fit`: run the compiled pure step, then write the state back."""
     values = lambda variables: [v.value for v in variables]  # noqa: E731
-    losses, trainable, non_trainable, optimizer_values = _train(
-        model, images, labels, parts, values(model.trainable_variables),
+    losses, trainable, non_trainable, optimizer_values = _compiled_train(model, parts)(
+        images, labels, values(model.trainable_variables),
         values(model.non_trainable_variables), values(model.optimizer.variables))
     for variables, new in ((model.trainable_variables, trainable),
                            (model.non_trainable_variables, non_trainable),

@@ -3,12 +3,12 @@
 Example:
     >>> import numpy as np
     >>> from zoo.models.gan_checks import check_labels
-    >>> check_labels("ConditionalGAN.generate", [0, 2], n=2, num_classes=3)
+    >>> check_labels("generate", [0, 2], n=2, num_classes=3)
     array([0, 2], dtype=int32)
-    >>> check_labels("ConditionalGAN.generate", [[0, 2]], n=2, num_classes=3)
+    >>> check_labels("generate", [[0, 2]], n=2, num_classes=3)
     Traceback (most recent call last):
     ...
-    ValueError: ConditionalGAN.generate expects int class ids of shape (2,) in 0..2 (num_classes=3), got shape (1, 2).
+    ValueError: generate expects int class ids of shape (2,) in 0..2 (num_classes=3), got ...
 """
 
 import numpy as np

@@ -10,8 +10,10 @@ The generator ends in ``tanh``: its images are in [-1, 1].
 The discriminator is strided 4x4 convolutions (LeakyReLU 0.2) on the image, flattened
 (layer ``"features"``), dropout, and one logit (layer ``"logit"``). Dropout sits on the
 flat features rather than after every convolution: same regularization role, and XLA
-(the JAX backend) compiles the training step several times faster. Conditioning on class ids (``num_classes``) is one-hot: concatenated to the
-noise in the generator, broadcast to extra image channels in the discriminator.
+(the JAX backend) compiles the training step about twice as fast.
+
+Conditioning on class ids (``num_classes``) is one-hot: concatenated to the noise in
+the generator, broadcast to extra image channels in the discriminator.
 
 Example:
     >>> from zoo.models import gan_networks

@@ -16,19 +16,25 @@ Example:
     9.0
 """
 
+import weakref
+
 import keras
 import numpy as np
 
+_EXTRACTORS = weakref.WeakKeyDictionary()  # judge -> its feature model (compiled once)
 
-def _head(judge_model):
-    names = [layer.name for layer in judge_model.layers]
-    return judge_model.get_layer("head") if "head" in names else judge_model.layers[-1]
+
+def _extractor(judge_model):
+    if judge_model not in _EXTRACTORS:
+        names = [layer.name for layer in judge_model.layers]
+        head = judge_model.get_layer("head") if "head" in names else judge_model.layers[-1]
+        _EXTRACTORS[judge_model] = keras.Model(judge_model.inputs, head.input)
+    return _EXTRACTORS[judge_model]
 
 
 def judge_features(judge_model, images, batch_size=256):
     """Penultimate-layer activations of `judge_model` (inference mode), float64 (n, d)."""
-    extractor = keras.Model(judge_model.inputs, _head(judge_model).input)
-    features = extractor.predict(np.asarray(images, "float32"), batch_size=batch_size, verbose=0)
+    features = _extractor(judge_model).predict(np.asarray(images, "float32"), batch_size=batch_size, verbose=0)
     return np.asarray(keras.ops.convert_to_numpy(features), "float64").reshape(len(images), -1)
 
 
