@@ -55,8 +55,10 @@ class NaiveForecast(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="zoo")
 class TargetHistory(keras.layers.Layer):
-    """The last `steps` raw values of the target features of a window, as
-    (batch, len(target_features), steps): the input of a linear autoregressive path.
+    """The last `steps` values of the target features of a window, relative to the last
+    observed value, as (batch, len(target_features), steps): the input of a linear
+    autoregressive path (centred on the current level, so its inputs stay small and
+    its weights need not cancel a large level).
 
     Example:
         >>> import numpy as np
@@ -71,7 +73,8 @@ class TargetHistory(keras.layers.Layer):
 
     def call(self, window):
         targets = keras.ops.take(window, list(self.target_features), axis=-1)
-        return keras.ops.transpose(targets[:, -self.steps:, :], (0, 2, 1))
+        recent = targets[:, -self.steps:, :] - targets[:, -1:, :]
+        return keras.ops.transpose(recent, (0, 2, 1))
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], len(self.target_features), self.steps)
