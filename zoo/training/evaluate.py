@@ -15,8 +15,10 @@ def evaluate_artifact(model_ref, split=None):
     else:
         import zoo
 
+        variant = zoo.get_pretrained(model_ref)
         model = zoo.load(model_ref)
-        meta = dict(zoo.get_pretrained(model_ref).metadata)
+        meta = {"name": variant.name, "dataset": variant.dataset, "scheme": variant.scheme,
+                "data_options": dict(variant.data_options), "metric": variant.metric}
     split = split or meta.get("split", "test")
     recipe_options = meta.get("data_options", {})
     x, y = data.load(meta["dataset"], split, scheme=meta.get("scheme"), **recipe_options)
