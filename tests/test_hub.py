@@ -3,16 +3,21 @@ pinned revisions, offline mode, tampered and cut downloads, clear errors, plain 
 
 from __future__ import annotations
 
+import doctest
 import hashlib
+import importlib
 import json
 import os
 import types
+
+import numpy as np
 
 import keras
 import pytest
 from huggingface_hub import file_download, hf_hub_download
 
 import zoo
+from tests.helpers import BACKENDS, REPO_ROOT, run_on_backend
 from tests.hub_artifacts import (  # noqa: F401  (fixtures)
     artifact,
     assert_same,
@@ -66,6 +71,11 @@ def blobs(hub_env, repo_id=REPO):
 
 # ---------------------------------------------------------------------------------------------------------------------
 # loading by hub id
+
+
+@pytest.mark.parametrize("module", ["zoo.hub", "zoo.loading", "zoo.publish"])
+def test_docstring_examples(module):
+    assert doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS).failed == 0
 
 
 def test_parse_hub_id():
@@ -131,13 +141,22 @@ def test_offline_with_a_partial_cache_names_the_missing_file(hub_env, published)
     hub_env.set_offline()
     with pytest.raises(HubError, match=r"HF_HUB_OFFLINE") as err:
         zoo.load(f"hf://{REPO}")
-    assert "config.json" in str(err.value) or WEIGHTS in str(err.value)
+    assert "config.json" in str(err.value)  # the first file not cached
 
 
 def test_unreachable_hub_falls_back_to_a_cached_model(hub_env, trained, published):
     zoo.load(f"hf://{REPO}")
     hub_env.server.stop()
     assert_same(predict(zoo.load(f"hf://{REPO}"), trained.x), trained.expected)
+
+
+def test_unreachable_hub_with_nothing_cached_says_so(hub_env, monkeypatch):
+    from huggingface_hub.utils import _http
+
+    monkeypatch.setattr(_http, "time", types.SimpleNamespace(sleep=lambda seconds: None))  # skip back-off pauses
+    hub_env.server.stop()
+    with pytest.raises(HubError, match=rf"hf://{REPO}: could not reach the Hub at {hub_env.endpoint}.*network"):
+        zoo.load(f"hf://{REPO}")
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -240,6 +259,18 @@ def test_plain_keras_loads_a_published_zoo_artifact(hub_env, trained, published)
     assert isinstance(model, zoo.MLPClassifier)
     assert_same(predict(model, trained.x), trained.expected)
     assert_same(predict(zoo.load(f"hf://{REPO}"), trained.x), trained.expected)  # same cache, still verified
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("target", [b for b in BACKENDS if b != keras.backend.backend()])
+def test_published_here_loads_on(target, hub_env, trained, published, tmp_path, monkeypatch):
+    """A fresh process on another backend, with its own empty cache, downloads and loads it."""
+    np.savez(tmp_path / "io.npz", x=trained.x, y=trained.expected)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "other_cache"))  # read by the fresh process only
+    report = run_on_backend(target, REPO_ROOT / "tests" / "hub_worker.py", tmp_path, published.hub_id, REPO)
+    assert report.pop("_backend") == target
+    assert report["zoo"] <= 1e-5 and report["keras"] <= 1e-5, report
+    assert any((tmp_path / "other_cache").rglob("model.weights.h5"))  # it did download
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -117,7 +117,8 @@ def test_an_artifact_that_misses_its_target_is_refused_unless_forced(hub_env, tr
 @pytest.mark.parametrize("damage, message", [
     (lambda f: (f / "model.weights.h5").unlink(), "model.weights.h5 is missing"),
     (lambda f: (f / "recipe.yaml").unlink(), "recipe.yaml is recorded .* but missing"),
-    (lambda f: (f / "config.json").write_text((f / "config.json").read_text() + " "), "checksum mismatch for config.json"),
+    (lambda f: (f / "config.json").write_text((f / "config.json").read_text() + " "),
+     "checksum mismatch for config.json"),
     (lambda f: (f / "assets" / "extra.png").write_bytes(b"x"), "assets/extra.png not covered by the checksums"),
     (lambda f: (f / "metadata.json").unlink(), "metadata.json is missing"),
 ])

@@ -54,11 +54,13 @@ def parse_hub_id(ref: str) -> tuple[str, str]:
     repo_id, _, revision = body.partition("@")
     parts = repo_id.split("/")
     if len(parts) != 2 or not all(parts):
-        raise ValueError(f"expected a Hub id 'hf://org/name' or 'hf://org/name@revision'; got {ref!r}")
+        raise ValueError(
+            f"expected a Hub id 'hf://org/name' or 'hf://org/name@revision'; got {ref!r}")
     return repo_id, revision or DEFAULT_REVISION
 
 
-def download_artifact(repo_id: str, revision: str = DEFAULT_REVISION, *, name: str | None = None) -> Path:
+def download_artifact(repo_id: str, revision: str = DEFAULT_REVISION, *,
+                      name: str | None = None) -> Path:
     """Download a zoo artifact and verify every file against its metadata.json.
 
     The revision (branch, tag or commit) is resolved once, so every file comes from the same
@@ -72,7 +74,8 @@ def download_artifact(repo_id: str, revision: str = DEFAULT_REVISION, *, name: s
     return download_files(repo_id, {METADATA: None, **files}, commit, name=what)
 
 
-def download_files(repo_id: str, files, revision: str = DEFAULT_REVISION, *, name: str | None = None) -> Path:
+def download_files(repo_id: str, files, revision: str = DEFAULT_REVISION, *,
+                   name: str | None = None) -> Path:
     """Download `files` ({path in repo: sha256}) at one revision and verify each one.
 
     A sha256 of None skips that file's check (for the file that records the others).
@@ -92,7 +95,7 @@ def download_files(repo_id: str, files, revision: str = DEFAULT_REVISION, *, nam
 
 
 def check_sha256(path, expected: str, filename: str, what: str, *, evict_on_failure: bool = False):
-    """Raise `ChecksumError` unless `path` has sha256 `expected`; optionally drop it from the cache."""
+    """Raise `ChecksumError` unless `path` has sha256 `expected`; optionally evict it."""
     actual = sha256_file(path)
     if actual == expected:
         return
@@ -104,7 +107,8 @@ def check_sha256(path, expected: str, filename: str, what: str, *, evict_on_fail
     else:
         fix = "It was not used. The file was altered or corrupted: restore or reinstall it."
     raise ChecksumError(
-        f"{what}: checksum mismatch for {filename}: expected sha256 {expected}, got {actual}. {fix}",
+        f"{what}: checksum mismatch for {filename}: expected sha256 {expected}, "
+        f"got {actual}. {fix}",
         filename=filename, expected=expected, actual=actual,
     )
 
@@ -127,8 +131,10 @@ def _snapshot_folder(path: Path, filename: str) -> Path:
 
 def _check_relative(filename: str, what: str) -> None:
     parts = PurePosixPath(filename).parts
-    if not parts or filename.startswith("/") or "\\" in filename or any(p in ("", ".", "..") for p in parts):
-        raise ArtifactError(f"{what}: refusing the file name {filename!r}: not a plain relative path.")
+    if (not parts or filename.startswith("/") or "\\" in filename
+            or any(p in ("", ".", "..") for p in parts)):
+        raise ArtifactError(
+            f"{what}: refusing the file name {filename!r}: not a plain relative path.")
 
 
 def _recorded_files(meta_path: Path, what: str) -> dict:

@@ -68,7 +68,8 @@ def publish(artifact_dir, repo_id: str, revision: str | None = None, private: bo
     )
     with _hub_errors(repo_id, branch):
         info = _upload(folder, repo_id, branch, private, create_pr, token, message)
-    published = Published(repo_id, str(info.repo_url), info.pr_revision or branch, info.oid, info.pr_url)
+    published = Published(repo_id, str(info.repo_url), info.pr_revision or branch, info.oid,
+                          info.pr_url)
     where = f"pull request {published.pr_url}" if published.pr_url else published.revision
     log(f"Published {zoo_meta.get('name', folder.name)} to {published.url} ({where}) "
         f"in commit {published.commit_sha}")
@@ -89,7 +90,8 @@ def validate(artifact_dir, *, force: bool = False) -> dict:
         raise PublishError(f"refusing to publish: {err}") from None
     missing = [n for n in PUBLISH_REQUIRED if not (folder / n).is_file()]
     recorded = metadata.get("files", {})
-    unrecorded = [n for n in artifacts.artifact_files(folder) if n != METADATA and n not in recorded]
+    unrecorded = [n for n in artifacts.artifact_files(folder)
+                  if n != METADATA and n not in recorded]
     if missing or unrecorded:
         raise PublishError(
             f"refusing to publish {folder}: "
@@ -112,7 +114,7 @@ def prepare(artifact_dir, repo_id: str, *, force: bool = False) -> dict:
     folder = Path(artifact_dir)
     metadata = validate(folder, force=force)
     assets = folder / ASSETS
-    grids = sorted(p.name for p in assets.glob("*.png") if p.name != CURVE) if assets.is_dir() else []
+    grids = sorted(p.name for p in assets.glob("*.png") if p.name != CURVE)
     card = render_card(metadata["zoo"], (folder / RECIPE).read_text(), hub_id=repo_id,
                        has_curve=(assets / CURVE).is_file(), sample_grids=grids)
     if not (folder / CARD).is_file() or (folder / CARD).read_text() != card:
@@ -183,7 +185,8 @@ def _check_results(folder, zoo_meta, force):
         f"refusing to publish {zoo_meta.get('name', folder)}: its {zoo_meta['metric']} is "
         f"{_value(zoo_meta):.4f} but its target is {zoo_meta['target']} (goal: "
         f"{zoo_meta.get('goal', '?')}), so meets_target is {zoo_meta.get('meets_target')}. "
-        "Retrain it to reach the target, or pass force=True (zoo publish --force) to publish anyway."
+        "Retrain it to reach the target, or pass force=True (zoo publish --force) to publish "
+        "anyway."
     )
 
 
@@ -202,7 +205,8 @@ def _upload(folder, repo_id, branch, private, create_pr, token, message):
         api.create_branch(repo_id, branch=branch, exist_ok=True)
     names = artifacts.artifact_files(folder)
     stale = set(api.list_repo_files(repo_id, revision=branch)) - set(names) - KEPT_REMOTE
-    operations = [CommitOperationAdd(path_in_repo=n, path_or_fileobj=str(folder / n)) for n in names]
+    operations = [CommitOperationAdd(path_in_repo=n, path_or_fileobj=str(folder / n))
+                  for n in names]
     operations += [CommitOperationDelete(path_in_repo=p) for p in sorted(stale)]
     return api.create_commit(repo_id, operations, commit_message=message, create_pr=create_pr,
                              revision=None if create_pr else branch)
