@@ -19,6 +19,7 @@ from pathlib import Path
 
 import zoo  # noqa: F401  (selects the backend, registers the models)
 from zoo import artifacts
+from zoo.publish import file_checksums, prepare
 from zoo.training.recipe import load_recipe
 from zoo.training.trainer import train
 
@@ -54,10 +55,13 @@ def bundle(recipe_path, run_dir=None):
     if target.exists():
         shutil.rmtree(target)
     os.replace(staging, target)
-    files = artifacts.verify_artifact(target)["files"]
-    files = {**files, "metadata.json": artifacts.sha256_file(target / "metadata.json")}
     entries = _catalog()
     old = entries.get(recipe.name, {})
+    hub_repo = old.get("hub_repo", f"{HUB_ORG}/{recipe.name.replace('.', '-')}")
+    # The card names the Hub copy, so the bundled files are byte for byte what
+    # scripts/publish_all.py uploads and one set of checksums covers both.
+    prepare(target, hub_repo)
+    files = file_checksums(target)
     same_files = old.get("files") == files
     entries[recipe.name] = {
         "name": recipe.name,
@@ -70,7 +74,7 @@ def bundle(recipe_path, run_dir=None):
         "metrics": meta["metrics"],
         "target": {meta["metric"]: meta["target"]},
         "license": recipe.license,
-        "hub_repo": old.get("hub_repo", f"{HUB_ORG}/{recipe.name.replace('.', '-')}"),
+        "hub_repo": hub_repo,
         "revision": old.get("revision") if same_files else None,
         "files": files,
         "bundled": f"pretrained/{recipe.name}",

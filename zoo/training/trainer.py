@@ -90,10 +90,13 @@ class _ReseedEachEpoch(keras.callbacks.Callback):
         keras.utils.set_random_seed(self.seed * 100003 + epoch)
 
 
-def command_line(recipe, output):
-    source = recipe.source or f"recipes/{recipe.name}.yaml"
-    return (f"zoo train {source} --backend {keras.backend.backend()} "
-            f"--epochs {recipe.train.epochs} --seed {recipe.train.seed} --output {output}")
+def command_line(recipe):
+    """The command that reproduces a run (the output folder does not change results)."""
+    source = Path(recipe.source or f"recipes/{recipe.name}.yaml")
+    if source.parent.name == "recipes":
+        source = Path("recipes") / source.name
+    return (f"zoo train {source.as_posix()} --backend {keras.backend.backend()} "
+            f"--epochs {recipe.train.epochs} --seed {recipe.train.seed}")
 
 
 def train(recipe, output, *, resume=False, epochs=None, seed=None, verbose="auto", log=print):
@@ -170,7 +173,7 @@ def train(recipe, output, *, resume=False, epochs=None, seed=None, verbose="auto
                       else "tabular-classification", "regression": "tabular-regression",
                       "forecast": "time-series-forecasting"}.get(
                           data.info(recipe.data.dataset).task, "other"),
-        "command": command_line(recipe, output),
+        "command": command_line(recipe),
     }
     curve = training_curve_png(history, recipe.name) if history else None
     recipe_yaml = recipe.to_yaml()
