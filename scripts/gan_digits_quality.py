@@ -30,6 +30,7 @@ def parse_args():
     parser.add_argument("--generator-filters", type=int, nargs="+", default=[128, 64])
     parser.add_argument("--discriminator-filters", type=int, nargs="+", default=[64, 128])
     parser.add_argument("--dropout", type=float, default=0.3)
+    parser.add_argument("--learning-rate", type=float, default=2e-4, help="both optimizers")
     parser.add_argument("--judge-epochs", type=int, default=30)
     parser.add_argument("--target", type=float, default=0.90)
     parser.add_argument("--seed", type=int, default=0)
@@ -60,7 +61,7 @@ def main():
                              generator_filters=tuple(args.generator_filters),
                              discriminator_filters=tuple(args.discriminator_filters),
                              dropout=args.dropout, data_range=(0.0, 16.0))
-    gan.compile()
+    gan.compile(optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5))
     rows, started, reached = [], time.perf_counter(), None
     for epoch in range(args.eval_every, args.epochs + 1, args.eval_every):
         history = gan.fit(x_train, y_train, epochs=epoch, initial_epoch=epoch - args.eval_every,

@@ -9,7 +9,7 @@ Here each half-step differentiates the model's loss (`GAN.half_step_loss`) with
 `Layer.stateless_call` does for `call`), so batch-norm statistics and seed-generator
 updates come back as new non-trainable values. `optimizer.stateless_apply` returns the
 new weights and optimizer variables. `model.optimizer.variables` (see
-`zoo.models.gan._OptimizerPair`) are the discriminator's optimizer's then the generator's.
+`zoo.models.gan_base._OptimizerPair`) are the discriminator's optimizer's then the generator's.
 """
 
 import weakref
