@@ -2,7 +2,7 @@
 
     zoo list
     zoo train recipes/convnet.digits.yaml [--backend torch] [--epochs N] [--seed S]
-              [--output DIR] [--resume]
+              [--output DIR] [--resume] [--distribute]
     zoo evaluate ARTIFACT_DIR [--split test]
     zoo publish ARTIFACT_DIR --repo org/name [--revision BRANCH] [--private] [--create-pr]
                 [--force]
@@ -28,6 +28,10 @@ def _parser():
     p.add_argument("--resume", action="store_true",
                    help="continue from the last checkpoint in the output directory")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress bars")
+    p.add_argument("--distribute", action="store_true",
+                   help="train data-parallel over all local devices (and hosts, when "
+                        "launched with torchrun / TF_CONFIG / KERAS_DISTRIBUTION_*): see "
+                        "docs/distributed.md")
 
     p = sub.add_parser("evaluate", help="evaluate an artifact on a split of its dataset")
     p.add_argument("model", help="artifact directory or pretrained name (arch.tag)")
@@ -67,9 +71,17 @@ def _train(args):
     from zoo.training.trainer import train
 
     recipe = load_recipe(args.recipe)  # fails before any training on a bad recipe
+    if args.distribute:
+        from zoo.backend.distribute import relaunch_command
+
+        command = relaunch_command(sys.argv[1:])
+        if command:  # torch with several GPUs, not under torchrun: one process per GPU
+            os.execv(command[0], command)
     output = Path(args.output or Path("runs") / recipe.name)
     result = train(recipe, output, resume=args.resume, epochs=args.epochs, seed=args.seed,
-                   verbose=0 if args.quiet else "auto")
+                   verbose=0 if args.quiet else "auto", distribute=args.distribute)
+    if not result.is_chief:  # the chief prints the summary
+        return 0 if result.meets_target else 3
     print()
     print(training_summary(result))
     return 0 if result.meets_target else 3

@@ -23,6 +23,7 @@ import keras
 import numpy as np
 
 from zoo import artifacts, data, registry
+from zoo.backend.distribute import distribution_scope
 from zoo.model_card import render_card
 from zoo.training.checkpoint import load_checkpoint, save_checkpoint
 from zoo.training.metrics import METRICS, evaluate_all
@@ -44,6 +45,7 @@ class TrainResult:
     artifact: Path
     meets_target: bool
     metadata: dict = field(default_factory=dict)
+    is_chief: bool = True  # False in the other processes of a distributed run
 
 
 def _fingerprint(recipe):
@@ -99,24 +101,36 @@ def command_line(recipe):
             f"--epochs {recipe.train.epochs} --seed {recipe.train.seed}")
 
 
-def train(recipe, output, *, resume=False, epochs=None, seed=None, verbose="auto", log=print):
+def train(recipe, output, *, resume=False, epochs=None, seed=None, verbose="auto", log=print,
+          distribute=False):
     """Train `recipe`, evaluate it on its test split and write the artifact to `output`.
 
     `resume=True` continues from the last per-epoch checkpoint in `output/checkpoint`
-    and reaches the same result as an uninterrupted run.
+    and reaches the same result as an uninterrupted run. `distribute=True` trains
+    data-parallel with the backend's own engine over every local device (and every
+    process of a multi-host launch), same global batch and learning rate; only the
+    chief process writes checkpoints and the artifact (see docs/distributed.md).
     """
+    with distribution_scope(distribute) as dist:
+        return _train(recipe, output, dist, resume=resume, epochs=epochs, seed=seed,
+                      verbose=verbose, log=log)
+
+
+def _train(recipe, output, dist, *, resume, epochs, seed, verbose, log):
     recipe = recipe.with_overrides(epochs=epochs, seed=seed)
     output = Path(output)
     splits = data.load_splits(recipe.data.dataset, recipe.data.scheme, **recipe.data.options)
     x_train, y_train = splits["train"]
     validation = splits.get(recipe.data.validation_split) if recipe.data.validation_split else None
     batch = recipe.train.batch_size
+    dist.check_batch(batch)
     steps_per_epoch = -(-len(x_train) // batch)
     ckpt_dir = output / CHECKPOINT_DIR
     fingerprint = _fingerprint(recipe)
 
     start_epoch, history, elapsed_before = 0, {}, 0.0
-    checkpoint = load_checkpoint(ckpt_dir) if resume else None
+    with dist.build_scope():
+        checkpoint = load_checkpoint(ckpt_dir) if resume else None
     if checkpoint is not None:
         model, state = checkpoint
         if state.get("fingerprint") != fingerprint:
@@ -128,27 +142,37 @@ def train(recipe, output, *, resume=False, epochs=None, seed=None, verbose="auto
         elapsed_before = state["elapsed_s"]
         log(f"Resuming {recipe.name} from epoch {start_epoch}/{recipe.train.epochs}")
     else:
-        if ckpt_dir.exists():
+        if ckpt_dir.exists() and dist.is_chief:
             shutil.rmtree(ckpt_dir)
-        model = _new_model(recipe, x_train, y_train, steps_per_epoch)
+        with dist.build_scope():
+            model = _new_model(recipe, x_train, y_train, steps_per_epoch)
+    if dist.enabled:
+        log(f"Training data-parallel: {dist.describe()}, global batch {batch}")
+        model = dist.prepare(model)
+    validation_data, validation_batch = dist.validation(validation)
 
     started = time.perf_counter()
     for epoch in range(start_epoch, recipe.train.epochs):
         order = _epoch_order(recipe.train.seed, epoch, len(x_train))
+        x_fit, y_fit, weight, fit_batch = dist.feed(x_train[order], y_train[order], batch)
         result = model.fit(
-            x_train[order], y_train[order], batch_size=batch, epochs=epoch + 1,
-            initial_epoch=epoch, shuffle=False, validation_data=validation, verbose=verbose,
+            x_fit, y_fit, sample_weight=weight, batch_size=fit_batch, epochs=epoch + 1,
+            initial_epoch=epoch, shuffle=False, validation_data=validation_data,
+            validation_batch_size=validation_batch, verbose=verbose if dist.is_chief else 0,
             callbacks=[_ReseedEachEpoch(recipe.train.seed)],
         )
-        for key, values in result.history.items():
+        for key, values in dist.reduce_history(result.history).items():
             history.setdefault(key, []).extend(float(v) for v in values)
-        save_checkpoint(ckpt_dir, model, {
-            "epoch": epoch + 1, "history": history, "fingerprint": fingerprint,
-            "elapsed_s": elapsed_before + time.perf_counter() - started,
-        })
+        if dist.is_chief:
+            save_checkpoint(ckpt_dir, model, {
+                "epoch": epoch + 1, "history": history, "fingerprint": fingerprint,
+                "elapsed_s": elapsed_before + time.perf_counter() - started,
+            })
     wall_time = elapsed_before + time.perf_counter() - started
 
     x_eval, y_eval = splits[recipe.evaluate.split]
+    # Every process evaluates the full split on its copy of the (identical) weights.
+    model = dist.evaluation_model(model)
     metrics = evaluate_all(model, x_eval, y_eval, recipe.evaluate.metric)
     # Baselines exist for the offline datasets, at their default options.
     comparable = data.has_baselines(recipe.data.dataset) and not recipe.data.options
@@ -175,6 +199,13 @@ def train(recipe, output, *, resume=False, epochs=None, seed=None, verbose="auto
                           data.info(recipe.data.dataset).task, "other"),
         "command": command_line(recipe),
     }
+    if dist.enabled:
+        meta["distributed"] = {"engine": dist.describe(), "replicas": dist.replicas,
+                               "processes": dist.processes}
+    if not dist.is_chief:  # the chief alone writes the artifact
+        dist.barrier()
+        return TrainResult(model, metrics, baselines, history, wall_time, output,
+                           bool(meets), meta, is_chief=False)
     curve = training_curve_png(history, recipe.name) if history else None
     recipe_yaml = recipe.to_yaml()
     card = render_card(meta, recipe_yaml, has_curve=curve is not None)
@@ -183,4 +214,5 @@ def train(recipe, output, *, resume=False, epochs=None, seed=None, verbose="auto
         assets={"training_curve.png": curve} if curve else None,
     )
     shutil.rmtree(ckpt_dir, ignore_errors=True)
+    dist.barrier()
     return TrainResult(model, metrics, baselines, history, wall_time, output, bool(meets), meta)
