@@ -23,4 +23,6 @@ def evaluate_artifact(model_ref, split=None):
     recipe_options = meta.get("data_options", {})
     x, y = data.load(meta["dataset"], split, scheme=meta.get("scheme"), **recipe_options)
     meta = {**meta, "split_evaluated": split}
-    return meta, evaluate_all(model, x, y, meta["metric"])
+    context = {"dataset": meta["dataset"], "x_train": data.load(
+        meta["dataset"], "train", scheme=meta.get("scheme"), **recipe_options)[0]}
+    return meta, evaluate_all(model, x, y, meta["metric"], context=context)

@@ -48,10 +48,22 @@ def rmse(model, x, y):
     return float(np.sqrt(np.mean(_errors(model, x, y) ** 2)))
 
 
+def _gan_metric(name):
+    def compute(model, x, y, context):
+        from zoo.training import gan_metrics
+
+        return gan_metrics.quality(model, x, context)[name]
+
+    return compute
+
+
 METRICS = {
     "accuracy": Metric("accuracy", accuracy, "max"),
     "mae": Metric("mae", mae, "min"),
     "rmse": Metric("rmse", rmse, "min"),
+    "frechet_ratio": Metric("frechet_ratio", _gan_metric("frechet_ratio"), "min"),
+    "conditional_accuracy": Metric("conditional_accuracy",
+                                   _gan_metric("conditional_accuracy"), "max"),
 }
 
 
@@ -61,8 +73,17 @@ def register_metric(metric: Metric) -> Metric:
     return metric
 
 
-def evaluate_all(model, x, y, primary):
-    """The primary metric and the other metrics that apply to the model's task."""
+def evaluate_all(model, x, y, primary, context=None):
+    """The primary metric and the other metrics that apply to the model's task.
+
+    `context` ({"dataset": name, "x_train": training inputs}) is what the generative
+    metrics need (their judge and the real-against-real floor).
+    """
+    if hasattr(model, "generate"):
+        from zoo.training import gan_metrics
+
+        found = gan_metrics.quality(model, x, context or {})
+        return {primary: found[primary], **{k: v for k, v in found.items() if k != primary}}
     names = [primary]
     if getattr(model, "target_kind", None) == "values":
         names += [n for n in ("mae", "rmse") if n != primary]

@@ -28,3 +28,28 @@ def training_curve_png(history, title):
     fig.savefig(buffer, format="png", dpi=90)
     plt.close(fig)
     return buffer.getvalue()
+
+
+def sample_grid_png(images, title, labels=None, columns=10):
+    """A PNG grid of generated images (n, H, W, C), titled by their labels if given."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    images = np.asarray(images)
+    rows = -(-len(images) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 0.8, rows * 0.8 + 0.4))
+    for i, ax in enumerate(np.ravel(axes)):
+        ax.axis("off")
+        if i < len(images):
+            ax.imshow(images[i][..., 0] if images.shape[-1] == 1 else images[i], cmap="gray_r")
+            if labels is not None:
+                ax.set_title(str(int(labels[i])), fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    plt.close(fig)
+    return buffer.getvalue()

@@ -28,7 +28,7 @@ from zoo.model_card import render_card
 from zoo.training.checkpoint import load_checkpoint, save_checkpoint
 from zoo.training.metrics import METRICS, evaluate_all
 from zoo.training.optim import make_optimizer
-from zoo.training.plots import training_curve_png
+from zoo.training.plots import sample_grid_png, training_curve_png
 
 CHECKPOINT_DIR = "checkpoint"
 
@@ -173,9 +173,12 @@ def _train(recipe, output, dist, *, resume, epochs, seed, verbose, log):
     x_eval, y_eval = splits[recipe.evaluate.split]
     # Every process evaluates the full split on its copy of the (identical) weights.
     model = dist.evaluation_model(model)
-    metrics = evaluate_all(model, x_eval, y_eval, recipe.evaluate.metric)
+    metrics = evaluate_all(model, x_eval, y_eval, recipe.evaluate.metric,
+                           context={"dataset": recipe.data.dataset, "x_train": x_train})
     # Baselines exist for the offline datasets, at their default options.
-    comparable = data.has_baselines(recipe.data.dataset) and not recipe.data.options
+    generative = hasattr(model, "generate")
+    comparable = (data.has_baselines(recipe.data.dataset) and not recipe.data.options
+                  and not generative)
     baselines = data.baselines(recipe.data.dataset, recipe.data.scheme) if comparable else {}
     metric = METRICS[recipe.evaluate.metric]
     meets = metric.meets(metrics[recipe.evaluate.metric], recipe.evaluate.target)
@@ -206,13 +209,17 @@ def _train(recipe, output, dist, *, resume, epochs, seed, verbose, log):
         dist.barrier()
         return TrainResult(model, metrics, baselines, history, wall_time, output,
                            bool(meets), meta, is_chief=False)
-    curve = training_curve_png(history, recipe.name) if history else None
+    assets = {"training_curve.png": training_curve_png(history, recipe.name)} if history else {}
+    if generative:
+        labels = np.arange(40) % model.num_classes if model.num_classes else None
+        assets["samples.png"] = sample_grid_png(
+            model.generate(40, labels=labels, seed=0), f"{recipe.name} on "
+            f"{keras.backend.backend()}", labels)
     recipe_yaml = recipe.to_yaml()
-    card = render_card(meta, recipe_yaml, has_curve=curve is not None)
-    artifacts.write_artifact(
-        output, model, zoo_metadata=meta, recipe_yaml=recipe_yaml, card=card,
-        assets={"training_curve.png": curve} if curve else None,
-    )
+    card = render_card(meta, recipe_yaml, has_curve="training_curve.png" in assets,
+                       sample_grids=["samples.png"] if generative else ())
+    artifacts.write_artifact(output, model, zoo_metadata=meta, recipe_yaml=recipe_yaml,
+                             card=card, assets=assets or None)
     shutil.rmtree(ckpt_dir, ignore_errors=True)
     dist.barrier()
     return TrainResult(model, metrics, baselines, history, wall_time, output, bool(meets), meta)
