@@ -11,9 +11,10 @@ import keras
 import numpy as np
 
 from zoo.models import validation
+from zoo.models.constructor_config import ConstructorConfig
 
 
-class ZooModel(keras.Model):
+class ZooModel(ConstructorConfig, keras.Model):
     """Base class: stores constructor arguments, validates data, compiles with defaults.
 
     Subclasses build their graph, then call
@@ -28,18 +29,6 @@ class ZooModel(keras.Model):
     def __init__(self, *, inputs, outputs, config, name=None, **kwargs):
         super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
         self._zoo_config = dict(config)
-
-    # -- configuration -------------------------------------------------------------
-    def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, **self._zoo_config}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        trainable = config.pop("trainable", True)
-        model = cls(**config)
-        model.trainable = trainable
-        return model
 
     # -- training defaults -----------------------------------------------------------
     def compile(self, optimizer="adam", loss=None, metrics=None, **kwargs):

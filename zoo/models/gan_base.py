@@ -24,6 +24,7 @@ from keras import ops
 
 from zoo.backend import gan_step
 from zoo.models import gan_checks, gan_examples, gan_mmd, gan_networks, validation
+from zoo.models.constructor_config import ConstructorConfig
 
 HALF_STEPS = ("discriminator", "generator")  # the order of one training step
 
@@ -66,7 +67,7 @@ def _resolve_optimizer(own, shared):
     return template.__class__.from_config(template.get_config())
 
 
-class GAN(keras.Model):
+class GAN(ConstructorConfig, keras.Model):
     """Shared base of `DCGAN` and `ConditionalGAN` (`num_classes` None: unconditional).
 
     Attributes: `generator` and `discriminator` (functional models working in [-1, 1]),
@@ -98,17 +99,6 @@ class GAN(keras.Model):
     @property
     def num_classes(self):
         return self._num_classes
-
-    def get_config(self):
-        return {"name": self.name, "trainable": self.trainable, **self._zoo_config}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        trainable = config.pop("trainable", True)
-        model = cls(**config)
-        model.trainable = trainable
-        return model
 
     # -- compile ---------------------------------------------------------------------
     def compile(self, d_optimizer=None, g_optimizer=None, loss_fn=None, *, optimizer=None,
