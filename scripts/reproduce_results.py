@@ -61,6 +61,18 @@ def write_results(runs, backends, recipes, path):
             meta = json.loads(meta_path.read_text())["zoo"]
             versions[backend] = meta["versions"]
             lines.append(row(meta, recipe.relative_to(ROOT).as_posix()))
+    lines += ["", "## Notes", "",
+              "- Targets are set for the default backend (torch), where every recipe must "
+              "meet its target in under 10 minutes. TensorFlow and JAX initialize and sum "
+              "in other orders; on the 85-sample (breast_cancer) and 66-sample (diabetes) "
+              "test splits one sample moves accuracy by 0.012, and the tabular MLPs are "
+              "within a sample or a fraction of an MAE point of the linear baselines, so a "
+              "NO there is an honest miss, not hidden. The slow test tier checks "
+              "TensorFlow and JAX at a reduced budget against the bounds stated in "
+              "`tests/training/test_recipe_targets.py` (REDUCED).",
+              "- Wall times were measured with `OMP_NUM_THREADS=1` on a 2-core machine that "
+              "other jobs were sharing (load average 4 to 10), so they are upper bounds.",
+              ""]
     lines += ["", "Machine: " + f"{platform.machine()}, {os.cpu_count()} CPU cores, "
               f"Python {platform.python_version()}; versions per backend:", ""]
     lines += [f"- {b}: " + ", ".join(f"{k} {v}" for k, v in v_.items())
