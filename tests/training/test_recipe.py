@@ -57,3 +57,29 @@ def test_missing_and_malformed_files_are_recipe_errors(tmp_path):
     bad.write_text("model: [unclosed")
     with pytest.raises(RecipeError, match="not valid YAML"):
         load_recipe(Path(bad))
+
+
+ONLINE = ["convnet.mnist", "convnet.fashion_mnist", "lstm_classifier.imdb",
+          "mlp_regressor.california_housing", "dcgan.mnist", "conditional_gan.mnist",
+          "dcgan.fashion_mnist", "conditional_gan.fashion_mnist"]
+
+
+@pytest.mark.parametrize("name", ONLINE)
+def test_online_recipes_exist_with_targets_and_need_the_network(name):
+    recipe = load_recipe(REPO_ROOT / "recipes" / f"{name}.yaml")
+    assert recipe.requires_network
+    assert recipe.evaluate.target > 0 and recipe.evaluate.reference
+
+
+def test_an_online_recipe_offline_fails_fast_naming_the_file(tmp_path, monkeypatch):
+    from zoo import data
+    from zoo.training.trainer import train
+
+    monkeypatch.setenv("ZOO_OFFLINE", "1")
+    monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    recipe = load_recipe(REPO_ROOT / "recipes" / "convnet.mnist.yaml")
+    with pytest.raises(data.DatasetUnavailableError) as err:
+        train(recipe, tmp_path / "out", verbose=0)
+    assert "mnist.npz" in str(err.value) and "ZOO_DATA_DIR" in str(err.value)
+    assert not (tmp_path / "out" / "metadata.json").exists()
