@@ -16,20 +16,28 @@ CONFIG = dict(input_shape=(8, 8, 1), num_classes=10, filters=(8, 16), padding="s
               rescale=1 / 16, batch_norm=True, convs_per_block=2, dense_units=16)
 
 
-def test_weights_trained_channels_last_give_the_same_outputs_channels_first(tmp_path):
+@pytest.mark.parametrize("saved, loaded", [("channels_last", "channels_first"),
+                                           ("channels_first", "channels_last")])
+def test_weights_give_the_same_outputs_in_either_layout(saved, loaded, tmp_path):
     x = _digits_like()
-    keras.config.set_image_data_format("channels_last")
-    last = zoo.ConvNet(**CONFIG)
-    last.compile()
-    last.fit(x, np.arange(16) % 10, epochs=1, verbose=0)  # moves batch-norm statistics
-    last.save_weights(tmp_path / "w.weights.h5")
-    expected = as_numpy(last.predict(x, verbose=0))
+    first = zoo.ConvNet(**CONFIG, data_format=saved)
+    first.compile()
+    first.fit(x, np.arange(16) % 10, epochs=1, verbose=0)  # moves batch-norm statistics
+    first.save_weights(tmp_path / "w.weights.h5")
+    expected = as_numpy(first.predict(x, verbose=0))
 
-    keras.config.set_image_data_format("channels_first")
-    first = zoo.ConvNet(**CONFIG)
-    assert first.get_layer("block0_conv0").data_format == "channels_first"
-    first.load_weights(tmp_path / "w.weights.h5")
-    np.testing.assert_allclose(as_numpy(first.predict(x, verbose=0)), expected, atol=1e-5)
+    second = zoo.ConvNet(**CONFIG, data_format=loaded)
+    assert second.get_layer("block0_conv0").data_format == loaded
+    second.load_weights(tmp_path / "w.weights.h5")
+    np.testing.assert_allclose(as_numpy(second.predict(x, verbose=0)), expected, atol=1e-5)
+
+
+def test_default_layout_is_the_backends_fastest_and_follows_keras_elsewhere():
+    model = zoo.ConvNet(**CONFIG)
+    assert model.get_config()["data_format"] is None  # resolved again wherever it loads
+    expected = ("channels_first" if keras.backend.backend() == "torch"
+                else keras.config.image_data_format())
+    assert model.get_layer("block0_conv0").data_format == expected
 
 
 def test_explicit_data_format_is_kept_in_the_config():

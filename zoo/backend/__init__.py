@@ -4,6 +4,7 @@ Model code calls the functions exported here; no other module branches on
 `keras.backend.backend()`.
 """
 
+from zoo.backend.layout import preferred_image_data_format
 from zoo.backend.lstm import fused_lstm, fused_lstm_available
 from zoo.backend.select import DEFAULT_BACKEND, select_default_backend, user_chosen_backend
 
@@ -20,6 +21,7 @@ __all__ = [
     "current",
     "fused_lstm",
     "fused_lstm_available",
+    "preferred_image_data_format",
     "select_default_backend",
     "user_chosen_backend",
 ]

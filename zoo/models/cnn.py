@@ -1,13 +1,15 @@
 """`convnet`: the keras-io MNIST convnet, generalized (any input, deeper option).
 
 Inputs are always channels-last images (height, width, channels). `data_format`
-only chooses how the convolutions run inside (channels_first spares torch a
-transpose per layer); flattening is always in channels-last order, so the weights
-are the same whatever the layout.
+only chooses how the convolutions run inside; left as None it is the backend's fastest
+(`zoo.backend.preferred_image_data_format()`: channels_first on torch, which spares a
+transpose per layer, Keras' `image_data_format()` elsewhere). Flattening is always in
+channels-last order, so the weights are the same whatever the layout.
 """
 
 import keras
 
+from zoo import backend
 from zoo.models import blocks
 from zoo.models.base import ZooClassifier
 from zoo.registry import register_architecture
@@ -91,7 +93,7 @@ class ConvNet(ZooClassifier):
             raise ValueError(f"ConvNet padding is 'valid' or 'same', got {padding!r}.")
         _check_spatial_size(input_shape, len(filters), kernel_size, convs_per_block, padding,
                             pool_size)
-        layout = data_format or keras.config.image_data_format()
+        layout = data_format or backend.preferred_image_data_format()
         if layout not in ("channels_last", "channels_first"):
             raise ValueError(
                 f"ConvNet data_format is channels_last or channels_first, got {data_format!r}."
