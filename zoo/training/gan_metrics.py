@@ -1,8 +1,7 @@
 """Sample quality of a trained GAN, judged by the pretrained classifier of its dataset.
 
-The judge of dataset D is the pretrained `convnet.D` (for digits: `convnet.digits`,
-trained on the first half of the images, so the GAN recipes test on the second half,
-which the judge never saw). Reported, all on 1,000 generated samples:
+The judge of dataset D is the pretrained `convnet.D` (for digits: `convnet.digits`).
+Reported, all on 1,000 generated samples:
 
 - `frechet_distance`: Frechet distance between the judge's penultimate features of the
   samples and of the real test images;
