@@ -1,0 +1,1526 @@
+#!/usr/bin/env python
+"""Speed of every zoo family against a hand-written PyTorch twin; writes docs/performance.md.
+
+For each family the zoo model is trained the way a user trains it (`compile()`, then
+`model.fit` on numpy arrays) on each requested Keras backend, beside a "twin": plain
+`torch.nn` modules with the same architecture and the same number of trainable
+parameters (asserted), trained by a manual loop with `torch.optim.Adam` on the same
+synthetic data (fixed seed), batch size and learning rate. Inference is timed at batch
+1 and batch 256, for the zoo both through `model.predict` (the user path) and through
+the direct call `model(x, training=False)`.
+
+Every backend runs in its own process (Keras fixes its backend at import), and so does
+the twin. The processes build and warm up everything first, then the parent asks them
+for one measurement at a time: `for round in range(R): for item in items: measure`, so
+every configuration is sampled throughout the run and slow phases of a shared machine
+hit all of them alike. Reported values are medians over the rounds.
+
+Usage (the default run takes a few minutes on 2 CPU cores):
+
+    OMP_NUM_THREADS=1 python scripts/benchmark.py            # writes docs/performance.md
+    python scripts/benchmark.py --backends torch --cases convnet --rounds 3 --no-doc
+    python scripts/benchmark.py --list                       # the cases
+
+The core (`build_zoo`, `build_twin`, `Bench`) also runs in-process on the current
+backend; tests/test_benchmark.py uses it on tiny sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import functools
+import json
+import math
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BACKENDS = ("torch", "tensorflow", "jax")
+TWIN = "twin"
+INFER_BATCHES = (1, 256)
+GOALS = {"train": 0.9, 1: 0.5, 256: 0.9}  # speed relative to the twin, torch backend
+SEED = 0
+
+
+# --------------------------------------------------------------------------------------
+# Cases: what is measured, at which sizes
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Case:
+    """One row of the tables: a zoo architecture, its constructor arguments, its data."""
+
+    name: str
+    family: str  # zoo architecture name
+    label: str
+    batch: int
+    steps: int  # training steps per measurement (one fit() epoch)
+    config: dict
+    data: dict = field(default_factory=dict)
+    backends: tuple = BACKENDS
+    infer_batches: tuple = INFER_BATCHES
+    steps_on: dict = field(default_factory=dict)  # fewer steps on a slow backend
+
+    @property
+    def samples(self):
+        return self.batch * self.steps
+
+    def samples_on(self, worker):
+        """Training samples per measurement on `worker` (a backend or the twin)."""
+        return self.batch * self.steps_on.get(worker, self.steps)
+
+
+def cases(scale="default"):
+    """The cases by name. `scale="tiny"`: the same architectures at toy sizes (tests)."""
+    tiny = scale == "tiny"
+    if scale not in ("default", "tiny"):
+        raise ValueError(f"scale is 'default' or 'tiny', got {scale!r}")
+
+    def pick(default, small):
+        return small if tiny else default
+
+    seq, vocab = pick(200, 12), pick(20000, 50)
+    tokens = dict(num_classes=2, sequence_length=seq, vocab_size=vocab,
+                  embedding_dim=pick(64, 4), units=(pick(64, 4),))
+    image = pick((28, 28, 1), (8, 8, 1))
+    all_cases = [
+        Case("mlp_regressor", "mlp_regressor", "mlp_regressor", pick(32, 8), pick(64, 2),
+             dict(input_dim=10, outputs=1, units=pick(64, 8), depth=2)),
+        Case("mlp_classifier", "mlp_classifier", "mlp_classifier", pick(32, 8), pick(64, 2),
+             dict(input_dim=30, num_classes=2, units=pick(64, 8), depth=2, dropout=0.3)),
+        # The zoo's default layout (data_format=None), and both layouts forced on torch.
+        *[Case(name, "convnet", label, pick(128, 8), pick(8, 2),
+               dict(input_shape=image, num_classes=10, filters=pick((32, 64), (4, 8)),
+                    padding=pick("valid", "same"), **extra), backends=backends)
+          for name, label, extra, backends in (
+              ("convnet", "convnet", {}, BACKENDS),
+              ("convnet_cl", "convnet channels_last", {"data_format": "channels_last"},
+               ("torch",)),
+              ("convnet_cf", "convnet channels_first", {"data_format": "channels_first"},
+               ("torch",)))],
+        Case("lstm_tokens_pre", "lstm_classifier", "lstm_classifier tokens, pre-padded",
+             pick(64, 4), pick(4, 2), tokens, data=dict(padding="pre")),
+        # TensorFlow and JAX run the same code for either padding: torch only.
+        Case("lstm_tokens_post", "lstm_classifier", "lstm_classifier tokens, post-padded",
+             pick(64, 4), pick(4, 2), tokens, data=dict(padding="post"),
+             backends=("torch",)),
+        Case("lstm_floats", "lstm_classifier", "lstm_classifier float sequences",
+             pick(64, 4), pick(8, 2),
+             dict(num_classes=10, sequence_length=pick(28, 6), num_features=pick(28, 3),
+                  units=(pick(64, 4),))),
+        Case("lstm_forecaster", "lstm_forecaster", "lstm_forecaster", pick(64, 4), pick(8, 2),
+             dict(window=pick(72, 12), num_features=5, horizon=pick(24, 4), num_targets=1,
+                  units=(pick(32, 4),), residual="seasonal", season=pick(24, 4),
+                  autoregressive=pick(48, 8))),
+        # JAX (XLA on CPU) takes seconds per DCGAN step: one step per measurement there.
+        Case("dcgan", "dcgan", "dcgan (D + G step)", pick(64, 4), 2,
+             dict(image_shape=image, latent_dim=pick(128, 8),
+                  generator_filters=pick((128, 64), (8, 4)),
+                  discriminator_filters=pick((64, 128), (4, 8))),
+             steps_on={"jax": 1}),
+    ]
+    return {case.name: case for case in all_cases}
+
+
+# The fused-LSTM kernel comparison (forward + backward of Embedding + LSTM + Dense(1)).
+def lstm_kernel_sizes(scale="default"):
+    if scale == "tiny":
+        return dict(batch=4, steps=12, vocab=50, embed=4, units=4)
+    return dict(batch=64, steps=200, vocab=20000, embed=64, units=64)
+
+
+LSTM_KERNEL_VARIANTS = {
+    # name: (worker, description)
+    "keras_nomask": ("torch", "keras.layers.LSTM, no mask"),
+    "fused_nomask": ("torch", "zoo FusedLSTM, no mask"),
+    "twin_nomask": (TWIN, "torch.nn.LSTM, no mask"),
+    "keras_post": ("torch", "keras.layers.LSTM, post-padded mask"),
+    "fused_post": ("torch", "zoo FusedLSTM, post-padded mask"),
+    "twin_packed": (TWIN, "torch.nn.LSTM, packed sequences (post-padded)"),
+    "twin_gather": (TWIN, "torch.nn.LSTM, padded batch + gather (post-padded)"),
+    "fused_pre": ("torch", "zoo FusedLSTM, pre-padded mask"),
+}
+
+
+# --------------------------------------------------------------------------------------
+# Synthetic data (the same in every process: a function of the case and the seed only)
+# --------------------------------------------------------------------------------------
+def _token_lengths(rng, n, seq):
+    """Review-like lengths: about half the sequences fill the window (IMDB at maxlen 200)."""
+    return np.minimum(rng.integers(max(2, seq // 10), 2 * seq, size=n), seq)
+
+
+def pad_tokens(rng, n, seq, vocab, padding):
+    lengths = _token_lengths(rng, n, seq)
+    tokens = rng.integers(1, vocab, size=(n, seq)).astype("int32")
+    position = np.arange(seq)[None]
+    if padding == "post":
+        tokens[position >= lengths[:, None]] = 0
+    elif padding == "pre":
+        tokens[position < seq - lengths[:, None]] = 0
+    else:
+        raise ValueError(padding)
+    return tokens
+
+
+def make_data(case, n, seed=SEED):
+    """(x, y) numpy arrays for `case`: inputs as the zoo model takes them (channels last)."""
+    rng = np.random.default_rng(seed)
+    c = case.config
+    if case.family == "mlp_regressor":
+        x = (rng.normal(size=(n, c["input_dim"])) * 3 + 1).astype("float32")
+        y = (x @ rng.normal(size=(c["input_dim"], 1)) + 100).astype("float32")
+        return x, y
+    if case.family == "mlp_classifier":
+        x = (rng.normal(size=(n, c["input_dim"])) * 2 + 5).astype("float32")
+        return x, rng.integers(0, c["num_classes"], size=n).astype("int32")
+    if case.family == "convnet":
+        x = rng.integers(0, 256, size=(n, *c["input_shape"])).astype("float32")
+        return x, rng.integers(0, c["num_classes"], size=n).astype("int32")
+    if case.family == "lstm_classifier":
+        if c.get("vocab_size"):
+            x = pad_tokens(rng, n, c["sequence_length"], c["vocab_size"], case.data["padding"])
+        else:
+            x = rng.normal(size=(n, c["sequence_length"], c["num_features"])).astype("float32")
+        return x, rng.integers(0, c["num_classes"], size=n).astype("int32")
+    if case.family == "lstm_forecaster":
+        t = np.arange(c["window"] + c["horizon"])
+        phase = rng.uniform(0, 2 * np.pi, size=(n, 1, 1))
+        series = np.sin(2 * np.pi * t[None, :, None] / c["season"] + phase) * 5 + 15
+        series = series + rng.normal(size=(n, len(t), c["num_features"])) * 0.5
+        x = series[:, : c["window"]].astype("float32")
+        y = series[:, c["window"]:, :c["num_targets"]].astype("float32")
+        return x, y
+    if case.family == "dcgan":
+        x = rng.integers(0, 256, size=(n, *c["image_shape"])).astype("float32")
+        return x, None
+    raise ValueError(f"no data for family {case.family!r}")
+
+
+def inference_inputs(case, n, seed=SEED + 1):
+    """What `model(x)` / `predict` take: the model's inputs, noise for the GAN."""
+    if case.family == "dcgan":
+        return np.random.default_rng(seed).normal(size=(n, case.config["latent_dim"])).astype(
+            "float32")
+    return make_data(case, n, seed)[0]
+
+
+# --------------------------------------------------------------------------------------
+# The zoo side (any backend)
+# --------------------------------------------------------------------------------------
+def build_zoo(case):
+    """The zoo model of `case`, adapted to its training data and compiled with defaults."""
+    import keras
+
+    import zoo
+
+    keras.utils.set_random_seed(SEED)
+    model = zoo.build(case.family, **case.config)
+    x, y = make_data(case, case.samples)
+    model.adapt(x, y)
+    model.compile()
+    return model
+
+
+def trainable_count(variables):
+    return int(sum(math.prod(v.shape) for v in variables))
+
+
+def zoo_trainable_params(model):
+    return trainable_count(model.trainable_variables)
+
+
+def zoo_conv_layout(model):
+    """The data_format the model's first convolution runs in (None: no convolution)."""
+    for layer in model.layers:
+        if hasattr(layer, "data_format") and hasattr(layer, "kernel_size"):
+            return layer.data_format
+    return None
+
+
+def zoo_layer_count(model):
+    """Keras layers in the model's forward pass (both networks of a GAN), inputs excluded."""
+    import keras
+
+    models = [model.generator, model.discriminator] if hasattr(model, "generator") else [model]
+    return sum(not isinstance(layer, keras.layers.InputLayer)
+               for m in models for layer in m.layers)
+
+
+# --------------------------------------------------------------------------------------
+# The twin side: plain torch.nn modules, a manual loop, torch.optim.Adam
+# --------------------------------------------------------------------------------------
+@functools.cache
+def _twin_nets():
+    """The twin modules (defined lazily: the Keras backend processes never import them)."""
+    import torch
+    from torch import nn
+
+    class Standardize(nn.Module):
+        """(x - mean) / std with fixed statistics (Keras' Normalization after adapt)."""
+
+        def __init__(self, x, axis_keep=-1, invert=False):
+            super().__init__()
+            flat = np.asarray(x, "float32").reshape(-1, np.shape(x)[axis_keep])
+            self.register_buffer("mean", torch.as_tensor(flat.mean(0)))
+            self.register_buffer("std", torch.as_tensor(np.maximum(flat.std(0), 1e-7)))
+            self.invert = invert
+
+        def forward(self, x):
+            if self.invert:
+                return x * self.std + self.mean
+            return (x - self.mean) / self.std
+
+    def frozen_second_bias(lstm):
+        """torch's LSTM has two bias vectors, Keras' one: freeze b_hh at zero (the zoo's
+        FusedLSTM passes zeros there too), so the trainable counts match."""
+        for name, param in lstm.named_parameters():
+            if name.startswith("bias_hh"):
+                param.requires_grad_(False)
+                with torch.no_grad():
+                    param.zero_()
+        return lstm
+
+    class MLP(nn.Module):
+        def __init__(self, x, y, input_dim, units, depth, outputs, dropout=0.0,
+                     head="linear"):
+            super().__init__()
+            layers = [Standardize(x)]
+            width = input_dim
+            for _ in range(depth):
+                layers += [nn.Linear(width, units), nn.ReLU()]
+                if dropout:
+                    layers.append(nn.Dropout(dropout))
+                width = units
+            layers.append(nn.Linear(width, outputs))
+            self.net = nn.Sequential(*layers)
+            self.head = head
+            self.denorm = Standardize(y, invert=True) if head == "linear" else None
+
+        def forward(self, x):
+            out = self.net(x)
+            return self.denorm(out) if self.denorm is not None else out  # logits otherwise
+
+    class ConvNet(nn.Module):
+        """The keras-io MNIST convnet on NCHW inputs."""
+
+        def __init__(self, input_shape, num_classes, filters, padding, rescale=1 / 255,
+                     kernel_size=3, dropout=0.5):
+            super().__init__()
+            height, width, channels = input_shape
+            layers, size = [], [height, width]
+            for f in filters:
+                layers += [nn.Conv2d(channels, f, kernel_size,
+                                     padding="same" if padding == "same" else 0),
+                           nn.ReLU(), nn.MaxPool2d(2)]
+                if padding == "valid":
+                    size = [s - kernel_size + 1 for s in size]
+                size = [s // 2 for s in size]
+                channels = f
+            self.rescale = rescale
+            self.features = nn.Sequential(*layers, nn.Flatten())
+            self.head = nn.Sequential(nn.Dropout(dropout),
+                                      nn.Linear(channels * size[0] * size[1], num_classes))
+
+        def forward(self, x):
+            return self.head(self.features(x * self.rescale))  # logits
+
+    class LSTMClassifier(nn.Module):
+        """Embedding (token ids) or standardization (floats), LSTM, class head.
+
+        Token ids: the padded batch runs through the LSTM and each sequence's output at
+        its last token is taken (pre-padded rows are first shifted to the front), which
+        is what Keras computes with `mask_zero=True`."""
+
+        def __init__(self, x, num_classes, units, vocab_size=None, embedding_dim=64,
+                     num_features=None, padding="post", **_):
+            super().__init__()
+            (units,) = units
+            self.padding = padding
+            if vocab_size:
+                self.embedding = nn.Embedding(vocab_size, embedding_dim)
+                width = embedding_dim
+            else:
+                self.embedding = None
+                self.norm = Standardize(x)
+                width = num_features
+            self.lstm = frozen_second_bias(nn.LSTM(width, units, batch_first=True))
+            self.head = nn.Linear(units, 1 if num_classes == 2 else num_classes)
+
+        def forward(self, x):
+            if self.embedding is None:
+                _, (h, _) = self.lstm(self.norm(x))
+                return self.head(h[0])
+            steps = x.shape[1]
+            lengths = (x != 0).sum(1)
+            if self.padding == "pre":
+                shift = torch.arange(steps)[None] + (steps - lengths)[:, None]
+                x = x.gather(1, shift % steps)
+            out, _ = self.lstm(self.embedding(x))
+            last = (lengths - 1).clamp_min(0).view(-1, 1, 1).expand(-1, 1, out.shape[-1])
+            return self.head(out.gather(1, last)[:, 0])
+
+    class Forecaster(nn.Module):
+        """LSTM correction to the seasonal-naive forecast plus a linear AR path."""
+
+        def __init__(self, x, y, window, num_features, horizon, num_targets, units,
+                     residual, season, autoregressive, target_features=None, **_):
+            super().__init__()
+            (units,) = units
+            assert residual == "seasonal" and horizon <= season
+            self.targets = list(target_features or range(num_targets))
+            self.horizon, self.season, self.ar_steps = horizon, season, autoregressive
+            self.norm = Standardize(x)
+            self.lstm = frozen_second_bias(nn.LSTM(num_features, units, batch_first=True))
+            self.head = nn.Linear(units, horizon * num_targets)
+            naive = x[:, -season:, self.targets][:, :horizon]
+            self.denorm = Standardize(y - naive, invert=True)
+            self.ar = nn.Linear(autoregressive, horizon, bias=False) if autoregressive else None
+
+        def forward(self, x):
+            batch = x.shape[0]
+            _, (h, _) = self.lstm(self.norm(x))
+            out = self.denorm(self.head(h[0]).view(batch, self.horizon, -1))
+            targets = x[:, :, self.targets]
+            if self.ar is not None:
+                history = targets[:, -self.ar_steps:] - targets[:, -1:]
+                out = out + self.ar(history.transpose(1, 2)).transpose(1, 2)
+            return targets[:, -self.season:][:, : self.horizon] + out
+
+    class Generator(nn.Module):
+        def __init__(self, image_shape, latent_dim, filters, kernel_size=4):
+            super().__init__()
+            height, width, channels = image_shape
+            factor = 2 ** len(filters)
+            assert height % factor == 0 and width % factor == 0
+            self.grid = (filters[0], height // factor, width // factor)
+            cells = math.prod(self.grid)
+            self.project = nn.Sequential(nn.Linear(latent_dim, cells, bias=False),
+                                         nn.BatchNorm1d(cells, eps=1e-3, momentum=0.1),
+                                         nn.LeakyReLU(0.2))
+            layers, width_in = [], filters[0]
+            for f in filters:
+                layers += [nn.ConvTranspose2d(width_in, f, kernel_size, stride=2, padding=1,
+                                              bias=False),
+                           nn.BatchNorm2d(f, eps=1e-3, momentum=0.1), nn.LeakyReLU(0.2)]
+                width_in = f
+            layers += [nn.Conv2d(width_in, channels, 3, padding=1), nn.Tanh()]
+            self.up = nn.Sequential(*layers)
+
+        def forward(self, noise):
+            return self.up(self.project(noise).view(-1, *self.grid))
+
+    class Discriminator(nn.Module):
+        def __init__(self, image_shape, filters, kernel_size=4, dropout=0.3):
+            super().__init__()
+            height, width, channels = image_shape
+            layers = []
+            for f in filters:
+                layers += [nn.Conv2d(channels, f, kernel_size, stride=2, padding=1),
+                           nn.LeakyReLU(0.2)]
+                channels, height, width = f, height // 2, width // 2
+            self.net = nn.Sequential(*layers, nn.Flatten(), nn.Dropout(dropout),
+                                     nn.Linear(channels * height * width, 1))
+
+        def forward(self, images):
+            return self.net(images)
+
+    return dict(MLP=MLP, ConvNet=ConvNet, LSTMClassifier=LSTMClassifier,
+                Forecaster=Forecaster, Generator=Generator, Discriminator=Discriminator)
+
+
+class Twin:
+    """A hand-written torch model of `case` with its training loop and inference.
+
+    `train_epoch()` runs one shuffled epoch over the case's data (what one `fit()` call
+    does), tracking the loss and the zoo's default metric as Keras does; `infer(x)` runs
+    the model in eval mode under `torch.no_grad()` and returns numpy outputs (as the zoo's
+    outputs are read)."""
+
+    def __init__(self, case):
+        import torch
+        import torch.nn.functional as F
+
+        self.torch, self.F = torch, F
+        self.case = case
+        nets = _twin_nets()
+        c = case.config
+        torch.manual_seed(SEED)
+        x, y = make_data(case, case.samples)
+        self.batch = case.batch
+        adam = dict(lr=1e-3, eps=1e-7)  # Keras' Adam defaults (compile("adam"))
+        self.channels_first = case.family in ("convnet", "dcgan")
+        if case.family == "mlp_regressor":
+            self.net = nets["MLP"](x, y, c["input_dim"], c["units"], c["depth"], c["outputs"],
+                                   c.get("dropout", 0.0))
+            self.loss = F.mse_loss
+            self.metric = lambda out, yb: (out - yb).abs().mean()
+            y = y.astype("float32")
+        elif case.family == "mlp_classifier":
+            assert c["num_classes"] == 2
+            self.net = nets["MLP"](x, None, c["input_dim"], c["units"], c["depth"], 1,
+                                   c.get("dropout", 0.0), head="sigmoid")
+            self._binary()
+            y = y.astype("float32")[:, None]
+        elif case.family == "convnet":
+            self.net = nets["ConvNet"](c["input_shape"], c["num_classes"], c["filters"],
+                                       c.get("padding", "valid"))
+            self._categorical()
+            y = y.astype("int64")
+        elif case.family == "lstm_classifier":
+            self.net = nets["LSTMClassifier"](x, **c, **case.data)
+            if c["num_classes"] == 2:
+                self._binary()
+                y = y.astype("float32")[:, None]
+            else:
+                self._categorical()
+                y = y.astype("int64")
+            if c.get("vocab_size"):
+                x = x.astype("int64")
+        elif case.family == "lstm_forecaster":
+            self.net = nets["Forecaster"](x, y, **c)
+            self.loss = F.mse_loss
+            self.metric = lambda out, yb: (out - yb).abs().mean()
+        elif case.family == "dcgan":
+            self.generator = nets["Generator"](c["image_shape"], c["latent_dim"],
+                                               c["generator_filters"])
+            self.discriminator = nets["Discriminator"](c["image_shape"],
+                                                       c["discriminator_filters"])
+            self.net = torch.nn.ModuleDict({"generator": self.generator,
+                                            "discriminator": self.discriminator})
+            gan_adam = dict(lr=2e-4, betas=(0.5, 0.999), eps=1e-7)  # zoo's DCGAN default
+            self.d_opt = torch.optim.Adam(self.discriminator.parameters(), **gan_adam)
+            self.g_opt = torch.optim.Adam(self.generator.parameters(), **gan_adam)
+        else:
+            raise ValueError(case.family)
+        if self.channels_first:
+            x = np.ascontiguousarray(np.moveaxis(x, -1, 1))  # torch users' NCHW data
+        self.x = torch.from_numpy(x)
+        self.y = None if y is None else torch.from_numpy(np.asarray(y))
+        if case.family != "dcgan":
+            trainable = [p for p in self.net.parameters() if p.requires_grad]
+            self.opt = torch.optim.Adam(trainable, **adam)
+
+    def _binary(self):
+        F = self.F
+        self.loss = lambda logits, yb: F.binary_cross_entropy_with_logits(logits, yb)
+        self.metric = lambda logits, yb: ((logits > 0).float() == yb).float().mean()
+        self.output = self.torch.sigmoid
+
+    def _categorical(self):
+        F = self.F
+        self.loss = F.cross_entropy
+        self.metric = lambda logits, yb: (logits.argmax(-1) == yb).float().mean()
+        self.output = lambda logits: F.softmax(logits, -1)
+
+    @property
+    def trainable_params(self):
+        return int(sum(p.numel() for p in self.net.parameters() if p.requires_grad))
+
+    def train_epoch(self, n=None):
+        """One epoch over the first `n` samples (default: all)."""
+        torch = self.torch
+        n = len(self.x) if n is None else n
+        if self.case.family == "dcgan":
+            return self._gan_epoch(n)
+        self.net.train()
+        order = torch.randperm(n)
+        total_loss = total_metric = 0.0
+        for start in range(0, n, self.batch):
+            index = order[start:start + self.batch]
+            xb, yb = self.x[index], self.y[index]
+            self.opt.zero_grad(set_to_none=True)
+            out = self.net(xb)
+            loss = self.loss(out, yb)
+            loss.backward()
+            self.opt.step()
+            with torch.no_grad():
+                total_loss = total_loss + loss.detach()
+                total_metric = total_metric + self.metric(out, yb)
+        steps = -(-n // self.batch)
+        return float(total_loss) / steps, float(total_metric) / steps
+
+    def _gan_epoch(self, n):
+        """Per batch: a discriminator step on real + fresh fakes, then a generator step
+        on fresh fakes (the zoo's DCGAN step)."""
+        torch, F = self.torch, self.F
+        g, d = self.generator, self.discriminator
+        g.train()
+        d.train()
+        order = torch.randperm(n)
+        latent = self.case.config["latent_dim"]
+        for start in range(0, n, self.batch):
+            real = self.x[order[start:start + self.batch]] * (2 / 255) - 1
+            b = len(real)
+            with torch.no_grad():
+                fakes = g(torch.randn(b, latent))
+            logits = d(torch.cat([real, fakes]))
+            d_loss = (F.binary_cross_entropy_with_logits(logits[:b], torch.ones(b, 1))
+                      + F.binary_cross_entropy_with_logits(logits[b:], torch.zeros(b, 1)))
+            self.d_opt.zero_grad(set_to_none=True)
+            d_loss.backward()
+            self.d_opt.step()
+            d.requires_grad_(False)
+            logits = d(g(torch.randn(b, latent)))
+            g_loss = F.binary_cross_entropy_with_logits(logits, torch.ones(b, 1))
+            self.g_opt.zero_grad(set_to_none=True)
+            g_loss.backward()
+            self.g_opt.step()
+            d.requires_grad_(True)
+        return float(d_loss.detach()), float(g_loss.detach())
+
+    def prepare_inputs(self, x):
+        """The twin's form of inference inputs (NCHW images, int64 token ids)."""
+        if self.channels_first and x.ndim == 4:
+            x = np.ascontiguousarray(np.moveaxis(x, -1, 1))
+        if x.dtype == np.int32:
+            x = x.astype("int64")
+        return self.torch.from_numpy(x)
+
+    def infer(self, x):
+        torch = self.torch
+        with torch.no_grad():
+            if self.case.family == "dcgan":
+                self.generator.eval()
+                out = (self.generator(x) + 1) * 127.5
+            else:
+                self.net.eval()
+                out = self.net(x)
+                if hasattr(self, "output"):
+                    out = self.output(out)
+        return out.numpy()
+
+
+def build_twin(case):
+    return Twin(case)
+
+
+# --------------------------------------------------------------------------------------
+# Measurements. An item is one thing to time; a Bench builds and warms items up, then
+# measures one on request. "what":
+#   train           one fit() epoch (zoo) / one manual epoch (twin) -> seconds
+#   predict, call   zoo inference at a batch size (predict / model(x, training=False))
+#   infer           twin inference at a batch size
+#   train_on_batch, train_step   torch only: Keras' per-step paths without fit()
+#   kernel          forward+backward of the LSTM kernel comparison
+# --------------------------------------------------------------------------------------
+def item_id(worker, case, what, batch=None, threads=None):
+    parts = [worker, case, what]
+    if batch is not None:
+        parts.append(f"b{batch}")
+    if threads is not None:
+        parts.append(f"t{threads}")
+    return ":".join(parts)
+
+
+THREADS_STEPS = 4  # convnet steps per measurement of the 1-vs-2-threads comparison
+
+
+def plan_items(case_names, backends, scale="default", sections=True):
+    """All items of a run, in the order measured within a round (grouped by case so a
+    case's zoo and twin measurements are close in time)."""
+    all_cases = cases(scale)
+    items = []
+
+    def add(worker, case, what, batch=None, threads=None, variant=None, steps=None):
+        items.append(dict(id=item_id(worker, case, what if variant is None else variant,
+                                     batch, threads),
+                          worker=worker, case=case, what=what, batch=batch,
+                          threads=threads, variant=variant, steps=steps))
+
+    for name in case_names:
+        case = all_cases[name]
+        run_on = [b for b in backends if b in case.backends]
+        if not run_on:
+            continue
+        add(TWIN, name, "train")
+        for b in run_on:
+            add(b, name, "train")
+        for batch in case.infer_batches:
+            add(TWIN, name, "infer", batch)
+            for b in run_on:
+                add(b, name, "call", batch)
+                if b == "torch":
+                    add(b, name, "call_nograd", batch)
+                add(b, name, "predict", batch)
+    if sections and "torch" in backends:
+        if "mlp_classifier" in case_names:  # where Keras' per-step overhead shows most
+            add("torch", "mlp_classifier", "train_on_batch")
+            add("torch", "mlp_classifier", "train_step")
+        if "convnet" in case_names:  # 2 intra-op threads vs 1, a shorter epoch
+            for threads in (1, 2):
+                add(TWIN, "convnet", "train", threads=threads, steps=THREADS_STEPS)
+                add("torch", "convnet", "train", threads=threads, steps=THREADS_STEPS)
+        if any(all_cases[n].family == "lstm_classifier" for n in case_names):
+            for variant, (worker, _) in LSTM_KERNEL_VARIANTS.items():
+                add(worker, "lstm_kernel", "kernel", variant=variant)
+    return items
+
+
+def _time_calls(fn, k):
+    start = time.perf_counter()
+    for _ in range(k):
+        fn()
+    return (time.perf_counter() - start) / k
+
+
+class Bench:
+    """Builds and measures the items of one worker: a Keras backend (`worker` is the
+    current backend's name) or the twin (`worker == "twin"`)."""
+
+    def __init__(self, worker, scale="default", target_s=0.05, max_calls=200):
+        self.worker, self.scale = worker, scale
+        self.cases = cases(scale)
+        self.target_s, self.max_calls = target_s, max_calls
+        self.models, self.calls, self.fns = {}, {}, {}
+
+    # -- building ------------------------------------------------------------------------
+    def model(self, case_name):
+        if case_name not in self.models:
+            case = self.cases[case_name]
+            self.models[case_name] = (build_twin(case) if self.worker == TWIN
+                                      else build_zoo(case))
+        return self.models[case_name]
+
+    def trainable_params(self, case_name):
+        model = self.model(case_name)
+        return model.trainable_params if self.worker == TWIN else zoo_trainable_params(model)
+
+    def _fn(self, item):
+        """A no-argument callable doing one repetition of `item`, and its unit:
+        ("samples", n) for training, ("calls", 1) otherwise."""
+        what, case_name = item["what"], item["case"]
+        if what == "kernel":
+            return self._kernel_fn(item["variant"])
+        case = self.cases[case_name]
+        model = self.model(case_name)
+        if what == "train":
+            n = case.samples_on(self.worker)
+            if item.get("steps"):
+                n = case.batch * min(item["steps"], case.steps)
+            if self.worker == TWIN:
+                return functools.partial(model.train_epoch, n)
+            x, y = make_data(case, case.samples)
+            y = None if y is None else y[:n]
+            return functools.partial(model.fit, x[:n], y, batch_size=case.batch, epochs=1,
+                                     verbose=0)
+        if what in ("train_on_batch", "train_step"):
+            return self._per_step_fn(model, case, what)
+        x = inference_inputs(case, item["batch"])
+        if self.worker == TWIN:
+            xt = model.prepare_inputs(x)
+            return functools.partial(model.infer, xt)
+        if what == "predict":
+            return functools.partial(model.predict, x, batch_size=item["batch"], verbose=0)
+        if what == "call":
+            import keras
+
+            return lambda: keras.ops.convert_to_numpy(model(x, training=False))
+        if what == "call_nograd":  # torch only: the direct call without autograd
+            import torch
+
+            def call():
+                with torch.no_grad():
+                    return model(x, training=False).numpy()
+            return call
+        raise ValueError(what)
+
+    def _per_step_fn(self, model, case, what):
+        """All the epoch's batches through `train_on_batch` or Keras' `train_step`."""
+        import keras
+
+        x, y = make_data(case, case.samples)
+        batches = [(x[i:i + case.batch], y[i:i + case.batch])
+                   for i in range(0, len(x), case.batch)]
+        if what == "train_on_batch":
+            def run():
+                for xb, yb in batches:
+                    model.train_on_batch(xb, yb)
+            return run
+        tensors = [(keras.ops.convert_to_tensor(xb), keras.ops.convert_to_tensor(yb))
+                   for xb, yb in batches]
+        model.make_train_function()
+
+        def run():
+            for batch in tensors:
+                model.train_step(batch)
+        return run
+
+    def _kernel_fn(self, variant):
+        """Forward + backward of Embedding + LSTM + Dense(1) with a BCE loss (torch)."""
+        import torch
+
+        s = lstm_kernel_sizes(self.scale)
+        rng = np.random.default_rng(SEED)
+        padding = "pre" if variant.endswith("_pre") else "post"
+        tokens = pad_tokens(rng, s["batch"], s["steps"], s["vocab"], padding)
+        labels = torch.as_tensor(rng.integers(0, 2, size=(s["batch"], 1)), dtype=torch.float32)
+        bce = torch.nn.BCEWithLogitsLoss()
+        if variant.startswith("twin_"):
+            net = _twin_kernel_net(s, variant)
+            x = torch.as_tensor(tokens, dtype=torch.int64)
+
+            def step():
+                net.zero_grad(set_to_none=True)
+                bce(net(x), labels).backward()
+            return step
+        import keras
+
+        from zoo.layers import FusedLSTM
+
+        layer_cls = keras.layers.LSTM if variant.startswith("keras_") else FusedLSTM
+        keras.utils.set_random_seed(SEED)
+        inputs = keras.Input((s["steps"],), dtype="int32")
+        h = keras.layers.Embedding(s["vocab"], s["embed"],
+                                   mask_zero=not variant.endswith("_nomask"))(inputs)
+        model = keras.Model(inputs, keras.layers.Dense(1)(layer_cls(s["units"])(h)))
+        x = torch.as_tensor(tokens, dtype=torch.int32)
+
+        def step():
+            for v in model.trainable_variables:
+                v.value.grad = None
+            bce(model(x, training=True), labels).backward()
+        return step
+
+    # -- warm-up and measuring ---------------------------------------------------------------
+    def prepare(self, item):
+        """Build and warm up `item`; fix its repetitions per measurement."""
+        fn = self._fn(item)
+        with self._threads(item):
+            fn()  # warm-up: builds, traces, compiles
+            if item["what"] == "train":
+                k = 1  # one epoch per measurement
+            else:
+                t = _time_calls(fn, 1)
+                k = int(min(self.max_calls, max(1, math.ceil(self.target_s / max(t, 1e-6)))))
+        self.fns[item["id"]], self.calls[item["id"]] = fn, k
+        return k
+
+    def measure(self, item):
+        """Seconds per repetition (one epoch for training, one call otherwise)."""
+        fn, k = self.fns[item["id"]], self.calls[item["id"]]
+        with self._threads(item):
+            return _time_calls(fn, k)
+
+    def _threads(self, item):
+        return _TorchThreads(item.get("threads"))
+
+
+class _TorchThreads:
+    """Run with `n` torch intra-op threads, then restore (no-op when n is None)."""
+
+    def __init__(self, n):
+        self.n, self.before = n, None
+
+    def __enter__(self):
+        if self.n is not None:
+            import torch
+
+            self.before = torch.get_num_threads()
+            torch.set_num_threads(self.n)
+
+    def __exit__(self, *exc):
+        if self.n is not None:
+            import torch
+
+            torch.set_num_threads(self.before)
+
+
+def _twin_kernel_net(s, variant):
+    import torch
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(s["vocab"], s["embed"])
+            self.lstm = nn.LSTM(s["embed"], s["units"], batch_first=True)
+            self.head = nn.Linear(s["units"], 1)
+
+        def forward(self, x):
+            h = self.emb(x)
+            if variant == "twin_packed":
+                lengths = (x != 0).sum(1).cpu()
+                h = nn.utils.rnn.pack_padded_sequence(h, lengths, batch_first=True,
+                                                      enforce_sorted=False)
+            elif variant == "twin_gather":
+                lengths = (x != 0).sum(1)
+                out, _ = self.lstm(h)
+                index = (lengths - 1).view(-1, 1, 1).expand(-1, 1, out.shape[-1])
+                return self.head(out.gather(1, index)[:, 0])
+            _, (h_n, _) = self.lstm(h)
+            return self.head(h_n[0])
+
+    torch.manual_seed(SEED)
+    return Net()
+
+
+# --------------------------------------------------------------------------------------
+# Worker processes
+# --------------------------------------------------------------------------------------
+def _versions():
+    out = {"python": platform.python_version(), "numpy": np.__version__}
+    for name in ("keras", "torch", "tensorflow", "jax"):
+        module = sys.modules.get(name)
+        if module is not None:
+            out[name] = getattr(module, "__version__", "?")
+    return out
+
+
+def _thread_report(worker):
+    report = {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")}
+    if "torch" in sys.modules:
+        report["torch.get_num_threads()"] = sys.modules["torch"].get_num_threads()
+    if worker == "tensorflow":
+        import tensorflow as tf
+
+        report["tf intra/inter-op threads"] = (
+            tf.config.threading.get_intra_op_parallelism_threads(),
+            tf.config.threading.get_inter_op_parallelism_threads())
+    if worker == "jax":
+        report["XLA_FLAGS"] = os.environ.get("XLA_FLAGS")
+    return report
+
+
+def worker_main(worker, plan, scale, threads):
+    """Serve one process: build + warm up the plan's items for `worker`, print "ready",
+    then answer each item id read from stdin with its time. JSON lines on the original
+    stdout; anything else printed goes to stderr."""
+    proto = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    if threads:
+        if worker in ("torch", TWIN):
+            import torch
+
+            torch.set_num_threads(threads)
+        if worker == "tensorflow":
+            import tensorflow as tf
+
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+    if worker != TWIN:
+        import keras
+
+        import zoo  # noqa: F401
+
+        assert keras.backend.backend() == worker, (keras.backend.backend(), worker)
+    bench = Bench(worker, scale)
+    items = {item["id"]: item for item in plan if item["worker"] == worker}
+    params, calls, layers, layouts = {}, {}, {}, {}
+    for item in items.values():
+        if item["what"] != "kernel":
+            params[item["case"]] = bench.trainable_params(item["case"])
+            if worker != TWIN:
+                model = bench.model(item["case"])
+                layers[item["case"]] = zoo_layer_count(model)
+                layouts[item["case"]] = zoo_conv_layout(model)
+        calls[item["id"]] = bench.prepare(item)
+    proto.write(json.dumps({"ready": True, "params": params, "calls": calls, "layers": layers,
+                            "layouts": layouts,
+                            "versions": _versions(), "threads": _thread_report(worker)})
+                + "\n")
+    for line in iter(sys.stdin.readline, ""):
+        item_key = line.strip()
+        if not item_key:
+            continue
+        proto.write(json.dumps({"id": item_key, "s": bench.measure(items[item_key])}) + "\n")
+
+
+class _Worker:
+    def __init__(self, name, plan, scale, threads, log_dir):
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT),
+                                                          env.get("PYTHONPATH")]))
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        if name != TWIN:
+            env["KERAS_BACKEND"] = name
+        if threads:
+            env["OMP_NUM_THREADS"] = str(threads)
+            if name == "jax" and threads == 1:
+                flags = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+                env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " " + flags).strip()
+        self.name = name
+        self.log_path = Path(log_dir) / f"{name}.log"
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--worker", name,
+             "--scale", scale, "--threads", str(threads or 0), "--plan", json.dumps(plan)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True,
+            env=env, cwd=REPO_ROOT,
+        )
+
+    def read(self):
+        line = self.proc.stdout.readline()
+        if not line:
+            self.proc.wait()
+            self.log.flush()
+            tail = self.log_path.read_text()[-4000:]
+            raise RuntimeError(f"worker {self.name} exited ({self.proc.returncode}):\n{tail}")
+        return json.loads(line)
+
+    def ask(self, item_key):
+        self.proc.stdin.write(item_key + "\n")
+        self.proc.stdin.flush()
+        answer = self.read()
+        assert answer["id"] == item_key, answer
+        return answer["s"]
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=60)
+        self.log.close()
+
+
+# --------------------------------------------------------------------------------------
+# The run: workers, rounds, medians
+# --------------------------------------------------------------------------------------
+def run(case_names, backends, rounds, threads, scale="default", sections=True, log=print):
+    plan = plan_items(case_names, backends, scale, sections)
+    names = [w for w in (TWIN, *backends) if any(i["worker"] == w for i in plan)]
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="zoo-bench-") as log_dir:
+        workers = {n: _Worker(n, plan, scale, threads, log_dir) for n in names}
+        try:
+            info = {}
+            for name, worker in workers.items():
+                info[name] = worker.read()
+                log(f"  {name}: ready ({time.perf_counter() - started:.0f} s)")
+            setup_s = time.perf_counter() - started
+            times = {item["id"]: [] for item in plan}
+            for r in range(rounds):
+                for item in plan:
+                    times[item["id"]].append(workers[item["worker"]].ask(item["id"]))
+                log(f"  round {r + 1}/{rounds} ({time.perf_counter() - started:.0f} s)")
+        finally:
+            for worker in workers.values():
+                worker.close()
+    params, layers = {}, {}
+    for name, answer in info.items():
+        for case_name, count in answer["layers"].items():
+            layers.setdefault(case_name, count)  # torch's count, where torch ran
+        for case_name, count in answer["params"].items():
+            params.setdefault(case_name, {})[name] = count
+    for case_name, counts in params.items():
+        if len(set(counts.values())) != 1:
+            raise AssertionError(f"{case_name}: trainable parameter counts differ: {counts}")
+    return dict(
+        plan=plan, times=times, params=params, layers=layers, rounds=rounds, scale=scale,
+        calls={n: a["calls"] for n, a in info.items()},
+        layouts={n: a.get("layouts", {}) for n, a in info.items()},
+        versions={n: a["versions"] for n, a in info.items()},
+        threads={n: a["threads"] for n, a in info.items()},
+        setup_s=setup_s, wall_s=time.perf_counter() - started,
+    )
+
+
+def medians(result):
+    return {key: statistics.median(values) for key, values in result["times"].items() if values}
+
+
+def paired(result, numerator, denominator):
+    """Median over rounds of times[numerator][r] / times[denominator][r]: a ratio of two
+    measurements taken close together in the same round (robust to a machine whose load
+    drifts during the run). None when either was not measured."""
+    a, b = result["times"].get(numerator), result["times"].get(denominator)
+    if not a or not b:
+        return None
+    return statistics.median(x / y for x, y in zip(a, b))
+
+
+# --------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------
+def machine():
+    model, cores = "unknown", os.cpu_count()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return model, cores
+
+
+def _fmt_rate(v):
+    return "-" if v is None else (f"{v:,.0f}" if v >= 100 else f"{v:.1f}")
+
+
+def _fmt_ms(v):
+    return "-" if v is None else (f"{v * 1e3:.2f}" if v < 0.01 else f"{v * 1e3:.1f}")
+
+
+def _fmt_ratio(v, goal=None):
+    if v is None:
+        return "-"
+    return f"{v:.2f}x" + (" **below goal**" if goal is not None and v < goal else "")
+
+
+def tables(result):
+    """Rows of the training and inference tables: medians of the times, and ratios to the
+    twin paired within each round (None: not measured)."""
+    med = medians(result)
+    all_cases = cases(result["scale"])
+    train_rows, infer_rows = [], []
+    for item in result["plan"]:
+        if item["what"] != "train" or item["worker"] == TWIN or item["threads"] is not None:
+            continue
+        case_name, backend = item["case"], item["worker"]
+        case = all_cases[case_name]
+        twin_id, zoo_id = item_id(TWIN, case_name, "train"), item["id"]
+        zoo_n, twin_n = case.samples_on(backend), case.samples_on(TWIN)
+        per_round = [zoo_n / twin_n * t / z for t, z in zip(result["times"][twin_id],
+                                                            result["times"][zoo_id])]
+        train_rows.append(dict(case=case_name, label=case.label, backend=backend,
+                               batch=case.batch, zoo=zoo_n / med[zoo_id],
+                               twin=twin_n / med[twin_id],
+                               ratio=zoo_n / twin_n * paired(result, twin_id, zoo_id),
+                               spread=(min(per_round), max(per_round))))
+        for batch in case.infer_batches:
+            twin_id = item_id(TWIN, case_name, "infer", batch)
+            row = dict(case=case_name, label=case.label, backend=backend, batch=batch,
+                       twin=med.get(twin_id))
+            for what in ("predict", "call", "call_nograd"):
+                zoo_id = item_id(backend, case_name, what, batch)
+                row[what] = med.get(zoo_id)
+                row[f"{what}_ratio"] = paired(result, twin_id, zoo_id)
+            infer_rows.append(row)
+    return train_rows, infer_rows
+
+
+def _md_table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def train_table(rows):
+    return _md_table(
+        ["family", "backend", "batch", "zoo samples/s", "twin samples/s", "zoo / twin",
+         "lowest - highest round"],
+        [[r["label"], r["backend"], r["batch"], _fmt_rate(r["zoo"]), _fmt_rate(r["twin"]),
+          _fmt_ratio(r["ratio"], GOALS["train"] if r["backend"] == "torch" else None),
+          f"{r['spread'][0]:.2f} - {r['spread'][1]:.2f}"]
+         for r in rows])
+
+
+def infer_table(rows, batch):
+    def ratio(r, key, goal=True):
+        return _fmt_ratio(r[key], GOALS[batch] if goal and r["backend"] == "torch" else None)
+
+    return _md_table(
+        ["family", "backend", "twin ms", "zoo predict ms", "zoo call ms",
+         "zoo call in no_grad ms", "predict: twin / zoo", "call: twin / zoo",
+         "call in no_grad: twin / zoo"],
+        [[r["label"], r["backend"], _fmt_ms(r["twin"]), _fmt_ms(r["predict"]),
+          _fmt_ms(r["call"]), _fmt_ms(r["call_nograd"]), ratio(r, "predict_ratio"),
+          ratio(r, "call_ratio"), ratio(r, "call_nograd_ratio", goal=False)]
+         for r in rows if r["batch"] == batch])
+
+
+def section_numbers(result):
+    """The measurements of the "what the zoo does for speed" and causes sections."""
+    med = medians(result)
+    all_cases = cases(result["scale"])
+    out = {}
+
+    def mid(*args, **kwargs):
+        return item_id(*args, **kwargs)
+
+    kernel_ids = {v: mid(w, "lstm_kernel", v) for v, (w, _) in LSTM_KERNEL_VARIANTS.items()}
+    if all(i in med for i in kernel_ids.values()):
+        out["kernel"] = {v: med[i] for v, i in kernel_ids.items()}
+        out["kernel_vs"] = {  # speed relative to a torch.nn.LSTM reference, paired
+            v: {ref: paired(result, kernel_ids[ref], i)
+                for ref in ("twin_nomask", "twin_packed", "twin_gather")}
+            for v, i in kernel_ids.items()}
+        out["kernel_gain"] = {
+            "nomask": paired(result, kernel_ids["keras_nomask"], kernel_ids["fused_nomask"]),
+            "post": paired(result, kernel_ids["keras_post"], kernel_ids["fused_post"])}
+    one, two = (mid("torch", "convnet", "train", threads=t) for t in (1, 2))
+    if one in med and two in med:
+        n = all_cases["convnet"].batch * min(THREADS_STEPS, all_cases["convnet"].steps)
+        out["threads"] = {}
+        for who, worker in (("zoo", "torch"), ("twin", TWIN)):
+            one, two = (mid(worker, "convnet", "train", threads=t) for t in (1, 2))
+            out["threads"][who] = (n / med[one], n / med[two], paired(result, two, one))
+    cl, cf = mid("torch", "convnet_cl", "train"), mid("torch", "convnet_cf", "train")
+    if cl in med and cf in med:
+        rows = [("training samples/s", all_cases["convnet_cl"].samples / med[cl],
+                 all_cases["convnet_cf"].samples / med[cf], paired(result, cl, cf))]
+        for b in INFER_BATCHES:
+            for what in ("call", "predict"):
+                cl, cf = (mid("torch", c, what, b) for c in ("convnet_cl", "convnet_cf"))
+                rows.append((f"{what} batch {b}, ms", med[cl], med[cf], paired(result, cl, cf)))
+        out["layout"] = rows
+    step_ids = {"fit": mid("torch", "mlp_classifier", "train"),
+                "train_on_batch": mid("torch", "mlp_classifier", "train_on_batch"),
+                "train_step": mid("torch", "mlp_classifier", "train_step"),
+                "twin": mid(TWIN, "mlp_classifier", "train")}
+    if all(i in med for i in step_ids.values()):
+        steps = all_cases["mlp_classifier"].steps
+        out["steps"] = {k: med[i] / steps for k, i in step_ids.items()}
+        out["steps_vs_twin"] = {k: paired(result, i, step_ids["twin"])
+                                for k, i in step_ids.items()}
+    return out
+
+
+def print_tables(result, log=print):
+    train_rows, infer_rows = tables(result)
+    log("\nTraining (samples/s, medians; zoo/twin >= 0.9 is the goal on torch)\n")
+    log(train_table(train_rows))
+    for batch in INFER_BATCHES:
+        log(f"\nInference at batch {batch} (ms per call; twin/zoo >= {GOALS[batch]} is the "
+            "goal on torch)\n")
+        log(infer_table(infer_rows, batch))
+    numbers = section_numbers(result)
+    if "kernel" in numbers:
+        log("\nLSTM forward+backward (ms):")
+        for variant, seconds in numbers["kernel"].items():
+            log(f"  {LSTM_KERNEL_VARIANTS[variant][1]:55s} {seconds * 1e3:8.1f}")
+    if "threads" in numbers:
+        t = numbers["threads"]
+        log(f"\nconvnet training samples/s, torch threads 1 vs 2: zoo {t['zoo'][0]:.0f} vs "
+            f"{t['zoo'][1]:.0f}; twin {t['twin'][0]:.0f} vs {t['twin'][1]:.0f}")
+    if "steps" in numbers:
+        log("\nmlp_classifier ms per training step on torch: " + ", ".join(
+            f"{k} {v * 1e3:.2f}" for k, v in numbers["steps"].items()))
+
+
+def _code_version():
+    """The git commit the run used, and whether the working tree had changes."""
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", "zoo")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return f"commit {commit}" + (" with uncommitted changes under zoo/" if dirty else "")
+
+
+def _command_line(argv):
+    env = f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} " if os.environ.get(
+        "OMP_NUM_THREADS") else ""
+    return env + "python scripts/benchmark.py" + ("" if not argv else " " + shlex.join(argv))
+
+
+def render_doc(result, command):
+    train_rows, infer_rows = tables(result)
+    numbers = section_numbers(result)
+    numbers["train_rows"] = train_rows
+    cpu, cores = machine()
+    versions = {}
+    for per_worker in result["versions"].values():
+        versions.update(per_worker)
+    all_cases = cases(result["scale"])
+    lines = []
+    add = lines.append
+    add("# Performance\n")
+    add("Generated by `scripts/benchmark.py`: every number on this page comes from the one "
+        "run whose command is given below; rerun it to regenerate the page.\n")
+    add("## The run\n")
+    add(f"- Command: `{command}`")
+    if result.get("code"):
+        add(f"- Code: {result['code']}")
+    add(f"- Date: {result['date']}; {result['rounds']} rounds; build and warm-up "
+        f"{result['setup_s']:.0f} s, whole run {result['wall_s']:.0f} s")
+    add(f"- Machine: {cpu}, {cores} cores, CPU only, shared with other processes while it "
+        "ran: absolute numbers drift, read the ratios (measured side by side)")
+    add("- Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    add("- Threads (`--threads`): " + "; ".join(
+        f"{name}: " + ", ".join(f"{k}={v}" for k, v in report.items())
+        for name, report in result["threads"].items()))
+    add("")
+    add("## Method\n")
+    add("- **zoo**: the zoo model, `adapt()`-ed and `compile()`-d with its defaults (Adam, "
+        "learning rate 1e-3; the DCGAN: Adam 2e-4, beta_1 0.5, per network), trained by "
+        "`model.fit(x, y, batch_size=..., epochs=1, verbose=0)` on numpy arrays; one "
+        "measurement is one `fit()` call (one epoch, its set-up included). Keras' defaults: "
+        "eager on torch, `tf.function` without XLA on TensorFlow (Keras' choice on a "
+        "CPU-only machine), `jax.jit` on JAX.")
+    add("- **twin**: plain `torch.nn` modules with the same layers and the same number of "
+        "trainable parameters (asserted; torch's LSTM has a second bias vector, which the "
+        "twin freezes at zero), a manual loop over shuffled batches with `torch.optim.Adam` "
+        "(same learning rate and epsilon), tracking the loss and the zoo model's default "
+        "metric. Images NCHW (torch's layout); losses from logits (`cross_entropy`, "
+        "`binary_cross_entropy_with_logits`); token sequences run padded through "
+        "`nn.LSTM`, each sequence's output taken at its last token (pre-padded rows first "
+        "shifted to the front): what Keras computes with `mask_zero=True`.")
+    add("- Same synthetic data (seed 0) and batch size for both. Inference: "
+        "`model.predict(x, batch_size=len(x), verbose=0)` (the user path), the direct call "
+        "`model(x, training=False)`, and on torch the direct call inside `torch.no_grad()`, "
+        "outputs converted to numpy; the twin in eval mode under `torch.no_grad()`, also "
+        "converted to numpy.")
+    add("- Each backend and the twin run in their own process. All processes build and warm "
+        "up first (excluded), then measurements alternate: every round measures every "
+        "configuration once, in a fixed order, zoo next to twin. Times and rates are medians "
+        "over the rounds; a ratio is the median over rounds of the ratio of the two "
+        "measurements of the same round (so it can differ a little from the ratio of the "
+        "medians).")
+    add("- Ratios are speeds relative to the twin (training: zoo samples/s / twin samples/s; "
+        "inference: twin time / zoo time): above 1, the zoo is faster.")
+    add("")
+    add("Sizes, as in the recipes and the keras-io examples:\n")
+    size_rows = []
+    for name, case in all_cases.items():
+        if name not in result["params"]:
+            continue
+        counts = set(result["params"][name].values())
+        data = ", ".join(f"{k}={v}" for k, v in case.data.items())
+        config = ", ".join(f"{k}={v}" for k, v in case.config.items())
+        steps = ", ".join([str(case.steps)] + [f"{b}: {n}" for b, n in case.steps_on.items()])
+        size_rows.append([case.label, f"`{config}`" + (f" ({data})" if data else ""),
+                          case.batch, steps, f"{counts.pop():,}",
+                          result.get("layers", {}).get(name, "-")])
+    add(_md_table(["family", "zoo config", "batch", "steps per measurement",
+                   "trainable params (zoo = twin)", "Keras layers (torch)"], size_rows))
+    add("\nToken ids: random, lengths from a tenth of the window to the window (about half "
+        "fill it), padded with 0 in front (`pre`: what `keras.utils.pad_sequences` and "
+        "`zoo.data`'s IMDB loader produce, as in the keras-io example) or at the end "
+        "(`post`).\n")
+    add("## Training\n")
+    add(train_table(train_rows))
+    add("")
+    for batch in INFER_BATCHES:
+        add(f"## Inference, batch {batch}\n")
+        add(infer_table(infer_rows, batch))
+        add("")
+    add(_speed_section(numbers, result))
+    add(_shortfall_section(train_rows, infer_rows, numbers,
+                           result.get("layouts", {}).get("torch", {})))
+    add("## GPU\n")
+    add("No GPU machine was available in this session: this page has no GPU numbers.\n")
+    return "\n".join(lines)
+
+
+def _speed_section(numbers, result):
+    lines = ["## What the zoo does for speed\n",
+             "Each measure, the gain predicted before measuring (reasoning, no number) and "
+             "the gain this run measured.\n"]
+    add = lines.append
+    if "kernel" in numbers:
+        k, vs = numbers["kernel"], numbers["kernel_vs"]
+        s = lstm_kernel_sizes(result["scale"])
+        add("### FusedLSTM (`zoo.layers.FusedLSTM`, in every zoo LSTM)\n")
+        add("On the torch backend Keras runs `keras.layers.LSTM` on the CPU as a Python loop "
+            "over time steps. FusedLSTM keeps Keras' weights and runs torch's fused LSTM "
+            "kernel (the one behind `torch.nn.LSTM`), also with right-padded masks "
+            "(`Embedding(mask_zero=True)` on post-padded data: the padded batch runs "
+            "through the kernel and each sequence's last output is gathered). Other masks "
+            "fall back to Keras' loop.\n")
+        add("Predicted: several times faster than `keras.layers.LSTM` (one C++ kernel call "
+            f"instead of {s['steps']} Python-level steps of small ops); as fast as "
+            "`torch.nn.LSTM` without a mask; faster than torch's packed sequences with a "
+            "mask (torch's packed CPU kernel has a slow backward); no gain on pre-padded "
+            "data.\n")
+        add(f"Measured: forward + backward of Embedding({s['vocab']}, {s['embed']}) + "
+            f"LSTM({s['units']}) + Dense(1), BCE loss, batch {s['batch']} x {s['steps']} "
+            "steps, on torch (speeds relative to the torch.nn.LSTM rows, paired per "
+            "round):\n")
+        rows = []
+        for variant, (_, description) in LSTM_KERNEL_VARIANTS.items():
+            masked = not variant.endswith("_nomask")
+            rows.append([description, f"{k[variant] * 1e3:.1f}",
+                         "" if masked else _fmt_ratio(vs[variant]["twin_nomask"]),
+                         _fmt_ratio(vs[variant]["twin_packed"]) if masked else "",
+                         _fmt_ratio(vs[variant]["twin_gather"]) if masked else ""])
+        add(_md_table(["implementation", "ms", "vs torch.nn.LSTM, no mask",
+                       "vs packed torch.nn.LSTM", "vs torch.nn.LSTM padded + gather"], rows))
+        gain = numbers["kernel_gain"]
+        add(f"\nMeasured gain of FusedLSTM over keras.layers.LSTM: {gain['nomask']:.1f}x "
+            f"without a mask, {gain['post']:.1f}x with a post-padded mask. Pre-padded "
+            "(Keras' `pad_sequences` default, the zoo's IMDB loader): no gain, Keras' loop "
+            "runs.")
+        tokens = {r["case"]: r["ratio"] for r in numbers.get("train_rows", [])
+                  if r["backend"] == "torch"}
+        if {"lstm_tokens_pre", "lstm_tokens_post"} <= tokens.keys():
+            add(f"In the training table the zoo's token classifier reaches "
+                f"{tokens['lstm_tokens_post']:.2f}x the twin on post-padded data and "
+                f"{tokens['lstm_tokens_pre']:.2f}x on pre-padded data.")
+        add("")
+    if "threads" in numbers:
+        t = numbers["threads"]
+        add("### One intra-op thread (`OMP_NUM_THREADS=1`, `--threads`)\n")
+        add("The models are small; on this shared 2-core machine torch's OpenMP threads wait "
+            "for each other whenever another process holds a core.\n")
+        add("Predicted: a large gain on a busy machine, little or none on an idle one.\n")
+        add(f"Measured: convnet training ({THREADS_STEPS} steps per measurement), 2 threads "
+            "set by `torch.set_num_threads(2)` around the measurement, alternated with 1 "
+            "thread:\n")
+        add(_md_table(["samples/s", "1 thread", "2 threads", "gain of 1 thread"], [
+            [label, f"{t[who][0]:,.0f}", f"{t[who][1]:,.0f}", _fmt_ratio(t[who][2])]
+            for label, who in (("zoo convnet (torch)", "zoo"), ("twin convnet", "twin"))]))
+        add("")
+    if "layout" in numbers:
+        default = result.get("layouts", {}).get("torch", {}).get("convnet")
+        add("### convnet `data_format=\"channels_first\"` on torch\n")
+        add("`zoo.ConvNet(data_format=...)` chooses how the convolutions run inside (inputs "
+            "stay channels-last, the weights are the same). With channels_last Keras' torch "
+            "backend transposes to NCHW and back around every convolution and pooling; "
+            "channels_first transposes once, at the input. "
+            + (f"In this run `data_format=None` (the `convnet` rows) ran {default} on torch."
+               if default else "") + "\n")
+        add("Predicted: a modest gain (the transposes are memory copies beside the "
+            "convolutions' arithmetic).\n")
+        add("Measured (torch; gain paired per round):\n")
+        add(_md_table(["", "channels_last", "channels_first",
+                       "gain of channels_first"],
+                      [[label, _fmt_rate(a) if "samples" in label else _fmt_ms(a),
+                        _fmt_rate(b) if "samples" in label else _fmt_ms(b),
+                        _fmt_ratio(g)]
+                       for label, a, b, g in numbers["layout"]]))
+        add("")
+    return "\n".join(lines)
+
+
+def _shortfall_section(train_rows, infer_rows, numbers, layouts):
+    lines = ["## Where the zoo falls short of the goal\n",
+             f"Goal, on torch: training >= {GOALS['train']}x the twin for every family; "
+             f"inference >= {GOALS[256]}x at batch 256 and >= {GOALS[1]}x at batch 1. "
+             "Ratios on torch from the tables above (**below goal** marked):\n"]
+    add = lines.append
+    infer = {(r["case"], r["batch"]): r for r in infer_rows if r["backend"] == "torch"}
+    rows, short = [], 0
+    for r in train_rows:
+        if r["backend"] != "torch":
+            continue
+        cells = [r["label"], _fmt_ratio(r["ratio"], GOALS["train"])]
+        short += r["ratio"] < GOALS["train"]
+        for batch in INFER_BATCHES:
+            for what in ("predict", "call"):
+                value = infer[(r["case"], batch)][f"{what}_ratio"]
+                cells.append(_fmt_ratio(value, GOALS[batch]))
+                short += value < GOALS[batch]
+        rows.append(cells)
+    add(_md_table(["family", "training", "predict b1", "call b1", "predict b256",
+                   "call b256"], rows))
+    add(f"\n{short} of {len(rows) * 5} torch ratios are below the goal.\n")
+    add("### Causes found\n")
+    add("Found by profiling (`cProfile`) the torch runs and by the measurements below.\n")
+    if "steps" in numbers:
+        s, v = numbers["steps"], numbers["steps_vs_twin"]
+        add(f"- **Keras' fixed cost per step and per layer (torch trainer).** mlp_classifier, "
+            f"ms per training step of batch 32: `fit()` {s['fit'] * 1e3:.2f}, "
+            f"`train_on_batch` {s['train_on_batch'] * 1e3:.2f}, Keras' `train_step` called "
+            f"directly {s['train_step'] * 1e3:.2f}, the twin {s['twin'] * 1e3:.2f} "
+            f"(`train_step` takes {v['train_step']:.1f}x the twin's time, `fit()` "
+            f"{v['fit']:.1f}x). Inside `train_step` the time goes to Keras' `Layer.__call__` "
+            "machinery around every layer (argument and mask handling, autocast and name "
+            "scopes, nested-structure maps; the preprocessing-layer path of `Normalization`, "
+            "which the MLPs and float-input LSTMs run twice), the loss and metric objects "
+            "(running means updated through variable assignments every step) and the "
+            "optimizer's bookkeeping; `fit()` adds its epoch iterator (a torch DataLoader "
+            "slicing the numpy arrays) and callbacks dispatched to a thread pool after "
+            "every batch (a thread hand-off per step, which also makes the zoo's times "
+            "swing more than the twin's on a busy machine: see the round range column). The "
+            "cost is per step and per layer, not per sample: it dominates the MLPs and the "
+            "small LSTMs (the forecaster wraps its small LSTM in many small Keras layers: "
+            "Keras layers column) and fades as the work per step grows (convnet with "
+            "channels_first, the token LSTM).")
+    add("- **`model.predict` per call.** Every call builds a data adapter, an epoch "
+        "iterator, a callback list (and its thread pool) and concatenates the outputs; at "
+        "batch 1 that is most of the time (predict vs call columns). For one-sample "
+        "latency, call the model directly.")
+    add("- **The direct call records an autograd graph on torch.** `model(x, training=False)` "
+        "leaves gradient tracking on (only `predict` turns it off); the no_grad columns "
+        "show what `with torch.no_grad():` around the call gives.")
+    add("- **Pre-padded token sequences run Keras' LSTM loop.** Padding in front "
+        "(`pad_sequences`' default, the zoo's IMDB loader) gives a mask that is not "
+        "right-padded, so FusedLSTM declines it (lstm_classifier tokens, pre-padded vs "
+        "post-padded rows; FusedLSTM table).")
+    default = layouts.get("convnet")
+    add("- **Channels-last convolutions on torch.** Keras transposes around every "
+        "channels_last convolution and pooling (convnet channels_last vs channels_first "
+        f"rows; `data_format=None` ran {default} on torch in this run). The DCGAN's "
+        "networks are channels-last.")
+    add("- **Other backends** (no goal set; for the record): TensorFlow's `predict` costs "
+        "tens of milliseconds per call on this machine, and its LSTMs run a `tf.while_loop` "
+        "without a fused CPU kernel; on TensorFlow and JAX the direct call of an LSTM model "
+        "runs eagerly (JAX re-traces its `lax.scan` on every call), hundreds of "
+        "milliseconds; on JAX the DCGAN training step is slow in the gradient of the "
+        "generator's transposed convolutions on XLA's CPU backend, while the forward pass "
+        "(inference) is not.")
+    add("")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backends", default=",".join(BACKENDS),
+                        help="comma-separated Keras backends (default: all three)")
+    parser.add_argument("--cases", default="all",
+                        help="comma-separated case names (see --list), default all")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="measurements per configuration, alternated (default 5)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="intra-op threads for torch (OMP_NUM_THREADS), TensorFlow and "
+                        "XLA; default: OMP_NUM_THREADS if set, else 1. 0: leave the "
+                        "libraries' defaults")
+    parser.add_argument("--scale", default="default", choices=("default", "tiny"))
+    parser.add_argument("--doc", default=str(REPO_ROOT / "docs" / "performance.md"),
+                        help="where to write the report (default docs/performance.md)")
+    parser.add_argument("--no-doc", action="store_true", help="print only")
+    parser.add_argument("--json", default=None, help="also write the raw times here")
+    parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--plan", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.worker:
+        return worker_main(args.worker, json.loads(args.plan), args.scale, args.threads)
+    all_cases = cases(args.scale)
+    if args.list:
+        for name, case in all_cases.items():
+            print(f"{name:18s} {case.label}: {case.config} {case.data or ''}")
+        return 0
+    threads = args.threads
+    if threads is None:
+        threads = int(os.environ.get("OMP_NUM_THREADS") or 1)
+    if threads:
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+    backends = [b for b in args.backends.split(",") if b]
+    unknown = set(backends) - set(BACKENDS)
+    if unknown:
+        parser.error(f"unknown backends {sorted(unknown)}")
+    names = list(all_cases) if args.cases == "all" else args.cases.split(",")
+    unknown = set(names) - set(all_cases)
+    if unknown:
+        parser.error(f"unknown cases {sorted(unknown)}; see --list")
+    print(f"benchmark: backends {backends}, {len(names)} cases, {args.rounds} rounds, "
+          f"threads {threads or 'library defaults'}")
+    code = _code_version()
+    result = run(names, backends, args.rounds, threads, args.scale)
+    result["date"] = datetime.date.today().isoformat()
+    result["code"] = code
+    print_tables(result)
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1, default=str))
+    if not args.no_doc:
+        doc = render_doc(result, _command_line(argv))
+        Path(args.doc).write_text(doc)
+        print(f"\nwrote {args.doc}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

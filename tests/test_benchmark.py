@@ -1,0 +1,112 @@
+"""scripts/benchmark.py: every zoo model and its hand-written torch twin stay comparable.
+
+The twins are written by hand; these tests fail when a zoo architecture or a twin
+changes so that they no longer have the same trainable parameters, and when the
+benchmark's core (build, warm up, measure, tabulate) stops running. Tiny sizes, the
+current backend in-process: seconds.
+"""
+
+import importlib.util
+import math
+import sys
+
+import numpy as np
+import pytest
+
+import zoo
+from tests.helpers import REPO_ROOT
+
+torch = pytest.importorskip("torch")
+
+
+def _load_benchmark():
+    spec = importlib.util.spec_from_file_location("zoo_benchmark",
+                                                  REPO_ROOT / "scripts" / "benchmark.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+benchmark = _load_benchmark()
+TINY = benchmark.cases("tiny")
+# Architectures the benchmark deliberately leaves out (same networks as dcgan).
+NOT_BENCHMARKED = {"conditional_gan"}
+
+
+def test_every_architecture_is_benchmarked():
+    covered = {case.family for case in TINY.values()}
+    assert set(zoo.list_models()) - NOT_BENCHMARKED == covered
+
+
+def test_default_and_tiny_cases_match():
+    default = benchmark.cases()
+    assert default.keys() == TINY.keys()
+    for name, case in default.items():
+        assert case.family == TINY[name].family
+        assert case.config.keys() == TINY[name].config.keys()
+
+
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_twin_has_the_zoo_models_trainable_parameters(name):
+    case = TINY[name]
+    model = benchmark.build_zoo(case)
+    twin = benchmark.build_twin(case)
+    assert benchmark.zoo_trainable_params(model) == twin.trainable_params > 0
+    # Layer by layer, as multisets of weight shapes (torch's (out, in) is Keras' (in, out)
+    # transposed; the LSTM's frozen second bias is not trainable).
+    zoo_sizes = sorted(math.prod(v.shape) for v in model.trainable_variables)
+    twin_sizes = sorted(p.numel() for p in twin.net.parameters() if p.requires_grad)
+    assert zoo_sizes == twin_sizes
+
+
+@pytest.mark.parametrize("name", ["lstm_tokens_pre", "lstm_tokens_post"])
+def test_token_twin_computes_the_masked_lstm(name):
+    """The twin's shift-and-gather gives what Keras' masked LSTM gives, for the padding
+    the case uses (same weights copied in)."""
+    import keras
+
+    case = TINY[name]
+    model = benchmark.build_zoo(case)
+    twin = benchmark.build_twin(case)
+    embedding = model.get_layer("embedding").embeddings
+    lstm = model.get_layer("lstm_0").cell
+    head = model.get_layer("head")
+    units = lstm.units
+    with torch.no_grad():
+        twin.net.embedding.weight.copy_(torch.as_tensor(keras.ops.convert_to_numpy(embedding)))
+        twin.net.lstm.weight_ih_l0.copy_(torch.as_tensor(
+            keras.ops.convert_to_numpy(lstm.kernel).T))
+        twin.net.lstm.weight_hh_l0.copy_(torch.as_tensor(
+            keras.ops.convert_to_numpy(lstm.recurrent_kernel).T))
+        twin.net.lstm.bias_ih_l0.copy_(torch.as_tensor(keras.ops.convert_to_numpy(lstm.bias)))
+        twin.net.head.weight.copy_(torch.as_tensor(
+            keras.ops.convert_to_numpy(head.kernel).T))
+        twin.net.head.bias.copy_(torch.as_tensor(keras.ops.convert_to_numpy(head.bias)))
+    assert twin.net.lstm.hidden_size == units
+    x = benchmark.inference_inputs(case, 16)
+    zoo_out = keras.ops.convert_to_numpy(model(x, training=False))
+    twin_out = twin.infer(twin.prepare_inputs(x))
+    np.testing.assert_allclose(zoo_out, twin_out, rtol=1e-4, atol=1e-5)
+
+
+def test_core_measures_one_tiny_config():
+    """Plan, build, warm up and measure mlp_classifier on the current backend and the
+    twin in this process, then tabulate it as the report does."""
+    import keras
+
+    backend = keras.backend.backend()
+    plan = benchmark.plan_items(["mlp_classifier"], [backend], scale="tiny", sections=False)
+    benches = {worker: benchmark.Bench(worker, "tiny", target_s=0.001, max_calls=2)
+               for worker in (benchmark.TWIN, backend)}
+    times = {}
+    for item in plan:
+        benches[item["worker"]].prepare(item)
+        times[item["id"]] = [benches[item["worker"]].measure(item)]
+    assert all(t[0] > 0 for t in times.values())
+    result = dict(plan=plan, times=times, scale="tiny")
+    train_rows, infer_rows = benchmark.tables(result)
+    assert [r["backend"] for r in train_rows] == [backend]
+    assert {r["batch"] for r in infer_rows} == set(benchmark.INFER_BATCHES)
+    assert all(r["ratio"] > 0 and r["twin"] > 0 for r in train_rows)
+    assert "mlp_classifier" in benchmark.train_table(train_rows)
