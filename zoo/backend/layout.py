@@ -3,8 +3,8 @@
 
 def preferred_image_data_format():
     """"channels_first" on torch, whose convolutions are NCHW (Keras transposes around
-    every channels_last convolution there: the zoo's convnet trained at 0.43x of a
-    hand-written PyTorch twin channels_last and 0.91x channels_first, see
+    every channels_last convolution there: the zoo's convnet trained at 0.44x of a
+    hand-written PyTorch twin channels_last and 0.89x channels_first, see
     docs/performance.md); elsewhere Keras' `image_data_format()` (TensorFlow's CPU
     kernels want NHWC)."""
     import keras
