@@ -3,6 +3,18 @@
 import io
 
 
+def _png(fig, title):
+    """Title, lay out and close `fig`; its PNG bytes."""
+    import matplotlib.pyplot as plt
+
+    fig.suptitle(title)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
 def training_curve_png(history, title):
     """A PNG of every series in `history` ({name: [per-epoch values]}), losses and
     metrics on separate axes."""
@@ -22,12 +34,7 @@ def training_curve_png(history, title):
         ax.set_ylabel(label)
         ax.legend()
         ax.grid(alpha=0.3)
-    fig.suptitle(title)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
-    plt.close(fig)
-    return buffer.getvalue()
+    return _png(fig, title)
 
 
 def sample_grid_png(images, title, labels=None, columns=10):
@@ -47,9 +54,4 @@ def sample_grid_png(images, title, labels=None, columns=10):
             ax.imshow(images[i][..., 0] if images.shape[-1] == 1 else images[i], cmap="gray_r")
             if labels is not None:
                 ax.set_title(str(int(labels[i])), fontsize=7)
-    fig.suptitle(title)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
-    plt.close(fig)
-    return buffer.getvalue()
+    return _png(fig, title)
