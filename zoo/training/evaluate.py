@@ -21,8 +21,10 @@ def evaluate_artifact(model_ref, split=None):
                 "data_options": dict(variant.data_options), "metric": variant.metric}
     split = split or meta.get("split", "test")
     recipe_options = meta.get("data_options", {})
-    x, y = data.load(meta["dataset"], split, scheme=meta.get("scheme"), **recipe_options)
+    splits = data.load_splits(meta["dataset"], meta.get("scheme"), **recipe_options)
+    if split not in splits:
+        raise ValueError(f"{meta['dataset']} has splits {sorted(splits)}, not {split!r}.")
+    x, y = splits[split]
     meta = {**meta, "split_evaluated": split}
-    context = {"dataset": meta["dataset"], "x_train": data.load(
-        meta["dataset"], "train", scheme=meta.get("scheme"), **recipe_options)[0]}
+    context = {"dataset": meta["dataset"], "x_train": splits["train"][0]}
     return meta, evaluate_all(model, x, y, meta["metric"], context=context)
