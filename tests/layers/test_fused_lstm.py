@@ -18,10 +18,14 @@ from zoo.layers import FusedLSTM
 ATOL = 1e-5
 B, T, F, U = 4, 7, 3, 5
 LENGTHS = [T, 1, 4, 2]  # a full-length sequence and one of length 1
-MASKS = {  # name: sequence lengths of a right-padded mask (None: no mask)
+MASKS = {  # name: (sequence lengths, padding) of a padded mask (None: no mask)
     "no_mask": None,
-    "right_padded": LENGTHS,
-    "all_shorter": [5, 1, 3, 2],  # no sequence reaches the last steps
+    "right_padded": (LENGTHS, "right"),
+    "all_shorter": ([5, 1, 3, 2], "right"),  # no sequence reaches the last steps
+    # keras.utils.pad_sequences' default: padding in front, Keras' loop keeps the
+    # initial state and outputs zeros there.
+    "left_padded": (LENGTHS, "left"),
+    "left_all_shorter": ([5, 1, 3, 2], "left"),  # the first steps are masked everywhere
 }
 ON_TORCH = keras.backend.backend() == "torch"
 
@@ -135,6 +139,18 @@ def _right_padded_mask(lengths=LENGTHS, steps=T):
     return np.arange(steps)[None, :] < np.asarray(lengths)[:, None]
 
 
+def _padded_mask(padding, lengths=LENGTHS, steps=T):
+    """A right- or left-padded mask (None: no mask)."""
+    if padding is None:
+        return None
+    mask = _right_padded_mask(lengths, steps)
+    return mask if padding == "right" else mask[:, ::-1].copy()
+
+
+def _named_mask(name):
+    return None if MASKS[name] is None else _padded_mask(MASKS[name][1], MASKS[name][0])
+
+
 def _inputs(seed=1):
     return np.random.default_rng(seed).normal(size=(B, T, F)).astype("float32")
 
@@ -188,54 +204,62 @@ def test_matches_keras_lstm(return_sequences, go_backwards, return_state, mask,
     _compare(
         lambda cls: cls(U, return_sequences=return_sequences, go_backwards=go_backwards,
                         return_state=return_state),
-        mask=None if MASKS[mask] is None else _right_padded_mask(MASKS[mask]),
+        mask=_named_mask(mask),
     )
     _check_path(kernel_calls, fused=1)
 
 
-@_cases("return_sequences", (False,), (True,))
-def test_zero_output_for_mask_matches_keras_lstm(return_sequences, kernel_calls):
+PADDINGS = ("right", "left")
+
+
+@_cases("return_sequences, go_backwards, return_state, padding",
+        *[(r, g, s, p) for r in (False, True) for g in (False, True) for s in (False, True)
+          for p in PADDINGS])
+def test_zero_output_for_mask_matches_keras_lstm(return_sequences, go_backwards,
+                                                 return_state, padding, kernel_calls):
     # Bidirectional sets zero_output_for_mask=return_sequences; Keras then outputs
     # zeros at masked steps (and, returning the last step only, for a masked last step).
-    for go_backwards in (False, True):
-        _compare(
-            lambda cls: cls(U, return_sequences=return_sequences, go_backwards=go_backwards,
-                            zero_output_for_mask=True),
-            mask=_right_padded_mask(),
-        )
-    _check_path(kernel_calls, fused=2)
+    _compare(
+        lambda cls: cls(U, return_sequences=return_sequences, go_backwards=go_backwards,
+                        return_state=return_state, zero_output_for_mask=True),
+        mask=_padded_mask(padding),
+    )
+    _check_path(kernel_calls, fused=1)
 
 
-@_cases("return_sequences, masked",
-        *[(r, m) for r in (False, True) for m in (False, True)])
-def test_bidirectional_matches_and_both_directions_are_fused(return_sequences, masked,
+@_cases("return_sequences, padding",
+        *[(r, p) for r in (False, True) for p in (None,) + PADDINGS])
+def test_bidirectional_matches_and_both_directions_are_fused(return_sequences, padding,
                                                             kernel_calls):
     _compare(
         lambda cls: keras.layers.Bidirectional(cls(U, return_sequences=return_sequences)),
-        mask=_right_padded_mask() if masked else None,
+        mask=_padded_mask(padding),
     )
     _check_path(kernel_calls, fused=2)
 
 
-@_cases("go_backwards, return_state, masked",
-        *[(g, s, m) for g in (False, True) for s in (False, True) for m in (False, True)])
-def test_initial_state_matches_keras_lstm(go_backwards, return_state, masked, kernel_calls):
+@_cases("go_backwards, return_state, padding",
+        *[(g, s, p) for g in (False, True) for s in (False, True)
+          for p in (None,) + PADDINGS])
+def test_initial_state_matches_keras_lstm(go_backwards, return_state, padding, kernel_calls):
+    # Left-padded: the masked steps in front keep the initial state but output zeros.
     rng = np.random.default_rng(2)
     state = [rng.normal(size=(B, U)).astype("float32") for _ in range(2)]
     _compare(
         lambda cls: cls(U, return_sequences=True, go_backwards=go_backwards,
                         return_state=return_state),
-        mask=_right_padded_mask() if masked else None,
+        mask=_padded_mask(padding),
         initial_state=state,
     )
     _check_path(kernel_calls, fused=1)
 
 
-@_cases("bidirectional", (False,), (True,))
-def test_embedding_mask_zero_model_matches_keras_lstm(bidirectional, kernel_calls):
+@_cases("bidirectional, padding",
+        *[(b, p) for b in (False, True) for p in PADDINGS])
+def test_embedding_mask_zero_model_matches_keras_lstm(bidirectional, padding, kernel_calls):
     rng = np.random.default_rng(3)
     tokens = rng.integers(1, 20, size=(B, T)).astype("int32")
-    tokens[~_right_padded_mask()] = 0  # right padding: lengths 7, 1, 4, 2
+    tokens[~_padded_mask(padding)] = 0  # lengths 7, 1, 4, 2, padded at the end or in front
 
     def make(cls):
         inputs = keras.Input((T,), dtype="int32")
@@ -259,10 +283,11 @@ def test_embedding_mask_zero_model_matches_keras_lstm(bidirectional, kernel_call
     _check_path(kernel_calls, fused=4 if bidirectional else 2)
 
 
-def test_input_dropout_in_training_matches_keras_lstm(kernel_calls):
+@_cases("padding", *[(p,) for p in PADDINGS])
+def test_input_dropout_in_training_matches_keras_lstm(padding, kernel_calls):
     # Same seed, same dropout mask: the fused path applies it to the inputs as Keras does.
     _compare(lambda cls: cls(U, return_sequences=True, dropout=0.4, seed=7),
-             mask=_right_padded_mask(), training=True)
+             mask=_padded_mask(padding), training=True)
     _check_path(kernel_calls, fused=1)
 
 
@@ -280,7 +305,7 @@ def test_other_activation_runs_keras_loop(kernel_calls):
 
 
 OTHER_MASKS = {
-    "left_padded": [[1, 1, 1, 1, 1, 1, 1], [0, 0, 1, 1, 1, 1, 1]],
+    "mixed_padding": [[1, 1, 1, 0, 0, 0, 0], [0, 0, 1, 1, 1, 1, 1]],  # right and left
     "hole": [[1, 1, 1, 1, 1, 1, 1], [1, 0, 1, 1, 0, 0, 0]],
     "fully_masked": [[1, 1, 1, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0]],
 }

@@ -42,22 +42,30 @@ def supports(layer):
     )
 
 
-def _right_padded_lengths(mask):
-    """(lengths on the CPU, ok): ok when every row is 1...1 0...0 with at least one 1.
-
-    One device-to-host transfer for both answers.
+def _padded_lengths(mask):
+    """(lengths on the CPU, padding): padding is "right" when every row is 1...1 0...0,
+    "left" when every row is 0...0 1...1 (a row of ones is both: "right"), None
+    otherwise or when a row has no 1. One device-to-host transfer for all answers.
     """
     steps = mask.shape[1]
     lengths = mask.sum(dim=1)
-    right_padded = torch.arange(steps, device=mask.device) < lengths[:, None]
-    ok = torch.all(mask == right_padded) & torch.all(lengths > 0)
-    host = torch.cat([ok.reshape(1).long(), lengths.long()]).cpu()
-    return host[1:], bool(host[0])
+    time = torch.arange(steps, device=mask.device)
+    some = torch.all(lengths > 0)
+    right = torch.all(mask == (time < lengths[:, None])) & some
+    left = torch.all(mask == (time >= steps - lengths[:, None])) & some
+    host = torch.cat([right.reshape(1).long(), left.reshape(1).long(), lengths.long()]).cpu()
+    padding = "right" if host[0] else "left" if host[1] else None
+    return host[2:], padding
 
 
 def _gather_steps(x, index):
-    """x[b, index[b, t]] for x of shape (batch, time, features)."""
-    return torch.gather(x, 1, index[..., None].expand(-1, -1, x.shape[-1]))
+    """x[b, index[b, t]] for x of shape (batch, time, features).
+
+    Advanced indexing: on CPU several times faster than `torch.gather` with an index
+    expanded over the features, and it reads a non-contiguous `x` (the kernel's
+    batch-first output) without copying it whole.
+    """
+    return x[torch.arange(x.shape[0], device=x.device)[:, None], index]
 
 
 def lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kernel, bias,
@@ -67,13 +75,14 @@ def lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kerne
 
     Returns `(last_output, outputs, states)` as Keras' `backend.lstm` does (`outputs`
     is `last_output[:, None]` unless `return_sequences`; `states` is `[h, c]`), or
-    None when this call is not handled: a mask that is not right-padded or that
-    masks a whole sequence. With a mask and `return_state=False`, `states` is `[]`
-    (the final cell state is not computed; see below).
+    None when this call is not handled: a mask that is neither right- nor left-padded
+    or that masks a whole sequence. With a mask and `return_state=False`, `states` is
+    `[]` (the final cell state is not computed; see below).
 
     Masks follow Keras' RNN semantics: a masked step carries the previous state and
-    output forward (or outputs zeros with `zero_output_for_mask`); with
-    `go_backwards` the outputs come in processing order (reversed), as in Keras.
+    output forward (or outputs zeros with `zero_output_for_mask`; before the first
+    valid step the previous output is zeros); with `go_backwards` the outputs come in
+    processing order (reversed), as in Keras.
 
     A right-padded mask runs the kernel over the whole padded batch (up to the longest
     sequence) and gathers each sequence's outputs up to its length: the padding steps
@@ -81,6 +90,12 @@ def lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kerne
     final cell state needs the kernel to stop at each length, so `return_state=True`
     packs the sequences instead (torch's packed CPU kernel is several times slower in
     the backward pass, so it is used only then).
+
+    A left-padded mask (`keras.utils.pad_sequences`' default): the masked steps come
+    first, keep the initial state and output zeros, so each sequence's valid steps are
+    shifted to the front (a gather), run as a right-padded batch, and their outputs
+    shifted back. With `go_backwards` Keras flips inputs and mask, which makes the
+    mask right-padded: the flipped inputs take the right-padded path.
     """
     kernel = keras.ops.convert_to_tensor(kernel)
     recurrent_kernel = keras.ops.convert_to_tensor(recurrent_kernel)
@@ -92,14 +107,14 @@ def lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kerne
     steps = x.shape[1]
 
     lengths = None
+    padding = "right"
     if mask is not None:
         mask = keras.ops.convert_to_tensor(mask)
         if mask.ndim != 2:
             return None
         if mask.device.type != "meta":  # meta: shape inference, the mask changes no shape
-            mask = mask.to(torch.bool)
-            lengths, ok = _right_padded_lengths(mask)
-            if not ok:
+            lengths, padding = _padded_lengths(mask.to(torch.bool))
+            if padding is None:
                 return None
             if int(lengths.min()) == steps:
                 lengths = None  # nothing is masked
@@ -118,37 +133,27 @@ def lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kerne
             outputs = last_output[:, None]
         return last_output, outputs, [h, c]
 
+    lengths_dev = lengths.to(x.device)
+    time = torch.arange(steps, device=x.device)
+    if padding == "left":
+        if go_backwards:
+            # Flipped, the mask is right-padded and the processing order is forward.
+            x, go_backwards = torch.flip(x, dims=[1]), False
+        else:
+            return _left_padded(x, h0, c0, lengths, lengths_dev, time, params, train,
+                                return_sequences, return_state)
+
     # Every step after the longest sequence is masked everywhere: leave it out.
     longest = int(lengths.max())
     x = x[:, :longest]
-    lengths_dev = lengths.to(x.device)
-    time = torch.arange(steps, device=x.device)
     if go_backwards:
         # Keras flips the whole sequence, so the padding comes first and is skipped
         # (state carried from the initial state, output zeros). Equivalent: reverse
         # each sequence within its length, then shift its outputs (below).
         reverse = lengths_dev[:, None] - 1 - time[:longest]
         x = _gather_steps(x, torch.where(reverse >= 0, reverse, time[:longest]))
-
-    if return_state:
-        packed = rnn_utils.pack_padded_sequence(x, lengths, batch_first=True,
-                                                enforce_sorted=False)
-        hx = (h0.index_select(1, packed.sorted_indices),
-              c0.index_select(1, packed.sorted_indices))
-        data, h, c = _VF.lstm(packed.data, packed.batch_sizes, hx, params, True, 1, 0.0,
-                              train, False)
-        h = h.index_select(1, packed.unsorted_indices)[0]
-        c = c.index_select(1, packed.unsorted_indices)[0]
-        y, _ = rnn_utils.pad_packed_sequence(
-            rnn_utils.PackedSequence(data, packed.batch_sizes, packed.sorted_indices,
-                                     packed.unsorted_indices),
-            batch_first=True, total_length=longest,
-        )
-        states = [h, c]
-    else:
-        y, _, _ = _VF.lstm(x, (h0, c0), params, True, 1, 0.0, train, False, True)
-        h = _gather_steps(y, (lengths_dev - 1)[:, None])[:, 0]
-        states = []
+    y, h, states = _run_right_padded(x, h0, c0, lengths, lengths_dev, params, train,
+                                     return_state)
     # y[b, t] (t < longest) is sequence b's output after its step t, for t < length.
 
     # The state at each sequence's last valid step is the final output, except where
@@ -170,3 +175,52 @@ def lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kerne
         valid = time < lengths_dev[:, None]
         outputs = torch.where(valid[..., None], y, 0.0 if zero_output_for_mask else h[:, None])
     return last_output, outputs, states
+
+
+def _run_right_padded(x, h0, c0, lengths, lengths_dev, params, train, return_state):
+    """(y, h, states) of the kernel over sequences x[b, :lengths[b]] (right-padded batch).
+
+    y[b, t] is sequence b's output after step t for t < lengths[b] (garbage after);
+    h the output at each sequence's last step; states `[h, c]` there, or `[]` without
+    `return_state` (then the whole padded batch runs, and h is gathered).
+    """
+    if not return_state:
+        y, _, _ = _VF.lstm(x, (h0, c0), params, True, 1, 0.0, train, False, True)
+        h = _gather_steps(y, (lengths_dev - 1)[:, None])[:, 0]
+        return y, h, []
+    packed = rnn_utils.pack_padded_sequence(x, lengths, batch_first=True,
+                                            enforce_sorted=False)
+    hx = (h0.index_select(1, packed.sorted_indices),
+          c0.index_select(1, packed.sorted_indices))
+    data, h, c = _VF.lstm(packed.data, packed.batch_sizes, hx, params, True, 1, 0.0,
+                          train, False)
+    h = h.index_select(1, packed.unsorted_indices)[0]
+    c = c.index_select(1, packed.unsorted_indices)[0]
+    y, _ = rnn_utils.pad_packed_sequence(
+        rnn_utils.PackedSequence(data, packed.batch_sizes, packed.sorted_indices,
+                                 packed.unsorted_indices),
+        batch_first=True, total_length=x.shape[1],
+    )
+    return y, h, [h, c]
+
+
+def _left_padded(x, h0, c0, lengths, lengths_dev, time, params, train, return_sequences,
+                 return_state):
+    """The forward direction over a left-padded batch (masked steps first, 0 < length)."""
+    steps = x.shape[1]
+    longest = int(lengths.max())
+    pad = steps - lengths_dev[:, None]
+    # Sequence b's valid steps x[b, pad_b:] moved to the front: right-padded, and
+    # every step after the longest sequence is padding everywhere.
+    shifted = _gather_steps(x, (time[:longest] + pad) % steps)
+    y, h, states = _run_right_padded(shifted, h0, c0, lengths, lengths_dev, params, train,
+                                     return_state)
+    # The last step is valid in every row: the last output is h, zero_output_for_mask
+    # or not (the masked steps output zeros either way: they come first).
+    if not return_sequences:
+        return h, h[:, None], states
+    if longest < steps:
+        y = torch.nn.functional.pad(y, (0, 0, 0, steps - longest))
+    outputs = _gather_steps(y, (time - pad) % steps)
+    outputs = torch.where((time >= pad)[..., None], outputs, 0.0)
+    return h, outputs, states
