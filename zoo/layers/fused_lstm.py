@@ -13,7 +13,8 @@ class FusedLSTM(keras.layers.LSTM):
     `bias` (4u,), gates i, f, c, o), outputs and gradients as `keras.layers.LSTM`.
     On the torch backend the sequence loop runs in torch's native LSTM kernel (fused
     C++ on CPU, cuDNN on CUDA) instead of Keras' Python loop over time steps; masks
-    that are right-padded (as `Embedding(mask_zero=True)` makes them) stay on that
+    that are right- or left-padded (`Embedding(mask_zero=True)` on sequences padded at
+    the end, or in front as `keras.utils.pad_sequences` pads by default) stay on that
     path. Everything else (TensorFlow, JAX, `recurrent_dropout`, other activations,
     `stateful`, `unroll`, other masks) runs Keras' own implementation.
 
