@@ -89,6 +89,44 @@ def test_each_half_step_changes_only_its_own_network(name, digits):
         assert (iterations(model.d_optimizer), iterations(model.g_optimizer)) == done
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_the_sampler_is_a_moving_average_updated_by_generator_steps_only(name, digits):
+    model = build(name)
+    model.compile()
+    momentum = model.ema_momentum
+    assert model.sampler is model.generator_ema and momentum == 0.99
+    x, y = digits[0][:32], labels_for(model, digits[1][:32])
+    # It starts as a copy of the generator (an untrained model samples from its generator).
+    for average, weight in zip(snapshot(model.generator_ema.weights),
+                               snapshot(model.generator.weights)):
+        np.testing.assert_array_equal(average, weight)
+    gan_train_step(model, x, y, parts=("generator",))
+    ema_before = snapshot(model.generator_ema.weights)
+    gan_train_step(model, x, y, parts=("discriminator",))
+    for before, after in zip(ema_before, snapshot(model.generator_ema.weights)):
+        np.testing.assert_array_equal(before, after)
+    gan_train_step(model, x, y, parts=("generator",))
+    for variable, before, average, weight in zip(
+            model.generator.weights, ema_before, snapshot(model.generator_ema.weights),
+            snapshot(model.generator.weights)):
+        expected = momentum * before + (1 - momentum) * weight if variable.trainable else weight
+        np.testing.assert_allclose(average, expected, rtol=1e-5, atol=1e-7,
+                                   err_msg=variable.path)
+
+
+def test_without_ema_the_generator_samples(digits):
+    model = zoo.build("dcgan", **DIGITS_GAN, ema_momentum=None)
+    model.compile()
+    assert model.generator_ema is None and model.sampler is model.generator
+    gan_train_step(model, digits[0][:32])
+    noise = model.example_inputs(4)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model(noise)),
+                               (keras.ops.convert_to_numpy(model.generator(noise)) + 1) * 8,
+                               atol=1e-5)
+    with pytest.raises(ValueError, match="ema_momentum"):
+        zoo.build("dcgan", **DIGITS_GAN, ema_momentum=1.0)
+
+
 def test_an_unknown_half_step_is_refused(digits):
     model = build("dcgan")
     model.compile()
@@ -143,7 +181,7 @@ def test_predict_runs_the_generator_in_the_data_range(trained):
     inputs = model.example_inputs(6, seed=0)
     out = keras.ops.convert_to_numpy(model.predict(inputs, verbose=0))
     noise, labels = (inputs, None) if model.num_classes is None else inputs
-    expected = model.generator.predict(inputs, verbose=0)
+    expected = model.sampler.predict(inputs, verbose=0)
     np.testing.assert_allclose(out, (keras.ops.convert_to_numpy(expected) + 1) * 8, atol=1e-4)
     assert noise.shape == (6, 16) and (labels is None or labels.shape == (6,))
 

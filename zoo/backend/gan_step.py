@@ -8,6 +8,8 @@ differs per backend is only how gradients are taken and applied:
 - jax (`gan_step_jax`): `jax.value_and_grad` over variable values in a `StatelessScope`,
   `optimizer.stateless_apply`, and the updated state returned as Keras' JAX trainer wants.
 
+After a generator half-step each backend module calls `GAN.update_generator_ema` (the
+moving average of the generator's weights, written once with variable assignments).
 Each backend module defines `fit_step(model, *args)` (Keras' `train_step` hook: `(data)`
 -> logs on torch and TensorFlow, `(state, data)` -> `(logs, state)` on JAX) and
 `eager_step(model, real_images, labels, parts)`.

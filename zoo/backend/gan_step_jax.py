@@ -68,6 +68,8 @@ def _train(model, images, labels, parts, trainable, non_trainable, optimizer_val
     for part in parts:
         losses[part], trainable, non_trainable = _half_step(
             model, part, images, labels, trainable, non_trainable, by_part)
+    if "generator" in parts:
+        _, non_trainable = _in_scope(model, model.update_generator_ema, trainable, non_trainable)
     return losses, trainable, non_trainable, by_part["discriminator"] + by_part["generator"]
 
 

@@ -13,7 +13,10 @@ def _half_step(model, part, images, labels):
 
 
 def eager_step(model, images, labels, parts):
-    return {part: _half_step(model, part, images, labels) for part in parts}
+    losses = {part: _half_step(model, part, images, labels) for part in parts}
+    if "generator" in parts:
+        model.update_generator_ema()
+    return losses
 
 
 def fit_step(model, data):

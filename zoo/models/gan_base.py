@@ -77,9 +77,11 @@ class GAN(ConstructorConfig, keras.Model):
     half_steps = HALF_STEPS
 
     def __init__(self, *, image_shape, latent_dim, generator_filters, discriminator_filters,
-                 kernel_size, dropout, data_range, num_classes, config, name, **kwargs):
+                 kernel_size, dropout, data_range, num_classes, config, name,
+                 ema_momentum=None, **kwargs):
         gan_checks.check_config(type(self).__name__, image_shape, latent_dim, generator_filters,
-                      discriminator_filters, kernel_size, dropout, data_range)
+                                discriminator_filters, kernel_size, dropout, data_range,
+                                ema_momentum)
         super().__init__(name=name, **kwargs)
         self.image_shape = image_shape
         self.latent_dim = latent_dim
@@ -87,6 +89,16 @@ class GAN(ConstructorConfig, keras.Model):
         self._num_classes = num_classes
         self.generator = gan_networks.build_generator(
             image_shape, latent_dim, generator_filters, num_classes, kernel_size)
+        self.ema_momentum = ema_momentum
+        self.generator_ema = None
+        if ema_momentum is not None:
+            # A copy that follows the generator's weights as an exponential moving average
+            # (Karras et al. 2018, Yazici et al. 2019): what `call`/`generate` sample from.
+            self.generator_ema = gan_networks.build_generator(
+                image_shape, latent_dim, generator_filters, num_classes, kernel_size,
+                name="generator_ema")
+            self.generator_ema.set_weights(self.generator.get_weights())
+            self.generator_ema.trainable = False
         self.discriminator = gan_networks.build_discriminator(
             image_shape, discriminator_filters, num_classes, kernel_size, dropout)
         self.noise_seed = keras.random.SeedGenerator(name="noise_seed")
@@ -149,8 +161,30 @@ class GAN(ConstructorConfig, keras.Model):
     def output_shape(self):
         return self.generator.output_shape
 
+    @property
+    def sampler(self):
+        """The network that `call` and `generate` run: `generator_ema` if the model keeps
+        one (`ema_momentum` set), else `generator`."""
+        return self.generator if self.generator_ema is None else self.generator_ema
+
     def call(self, inputs, training=False):
-        return self.to_data_range(self.generator(inputs, training=training))
+        return self.to_data_range(self.sampler(inputs, training=training))
+
+    def update_generator_ema(self):
+        """Move `generator_ema` towards `generator` (after each generator half-step).
+
+        Weights: `ema = m * ema + (1 - m) * weight` with m = `ema_momentum`; batch-norm
+        moving statistics are copied. Written with variable assignments, so the JAX step
+        runs it in a `StatelessScope` (see `zoo.backend.gan_step_jax`). No-op without EMA.
+        """
+        if self.generator_ema is None:
+            return
+        momentum = self.ema_momentum
+        for average, variable in zip(self.generator_ema.weights, self.generator.weights):
+            if variable.trainable:
+                average.assign(momentum * average.value + (1.0 - momentum) * variable.value)
+            else:
+                average.assign(variable.value)
 
     def to_model_range(self, images):
         """Data-range images -> the generator's tanh range [-1, 1]."""

@@ -71,7 +71,7 @@ def check_generator_inputs(name, inputs, latent_dim, num_classes):
 
 
 def check_config(name, image_shape, latent_dim, generator_filters, discriminator_filters,
-                 kernel_size, dropout, data_range):
+                 kernel_size, dropout, data_range, ema_momentum=None):
     """Constructor arguments of a GAN: shapes and widths positive ints, a valid range."""
     if len(image_shape) != 3:
         raise ValueError(f"{name} image_shape is (height, width, channels), got {image_shape}.")
@@ -84,6 +84,10 @@ def check_config(name, image_shape, latent_dim, generator_filters, discriminator
             raise ValueError(f"{name}: {key} must be positive integers, got {value!r}.")
     if not 0 <= dropout < 1:
         raise ValueError(f"{name}: dropout must be in [0, 1), got {dropout!r}.")
+    if ema_momentum is not None and not (isinstance(ema_momentum, (int, float))
+                                         and 0 <= ema_momentum < 1):
+        raise ValueError(f"{name}: ema_momentum is None (sample from the trained generator) "
+                         f"or a float in [0, 1), e.g. 0.99, got {ema_momentum!r}.")
     if len(data_range) != 2 or not data_range[0] < data_range[1]:
         raise ValueError(
             f"{name}: data_range is (low, high) with low < high, e.g. (0.0, 255.0) for "

@@ -5,7 +5,7 @@ import keras
 
 def make_optimizer(section, steps_per_epoch, epochs):
     """A Keras optimizer: `name` (any keras.optimizers name), `learning_rate`,
-    optional `weight_decay`, `schedule` "constant" or "cosine" (with linear warm-up)."""
+    optional `weight_decay` and `beta_1` (Adam family), `schedule` "constant" or "cosine" (with linear warm-up)."""
     lr = section.learning_rate
     if section.schedule == "cosine":
         total = max(1, steps_per_epoch * epochs)
@@ -19,6 +19,8 @@ def make_optimizer(section, steps_per_epoch, epochs):
     kwargs = {"learning_rate": lr}
     if section.weight_decay is not None:
         kwargs["weight_decay"] = section.weight_decay
+    if section.beta_1 is not None:
+        kwargs["beta_1"] = section.beta_1
     try:
         return keras.optimizers.get({"class_name": section.name, "config": kwargs})
     except ValueError as err:

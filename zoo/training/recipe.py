@@ -45,6 +45,7 @@ class OptimizerSection:
     name: str = "adam"
     learning_rate: float = 1e-3
     weight_decay: typing.Optional[float] = None
+    beta_1: typing.Optional[float] = None  # Adam-family momentum (GANs use 0.5)
     schedule: str = "constant"
     warmup_epochs: int = 0
 
