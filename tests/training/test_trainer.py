@@ -118,3 +118,37 @@ def test_atomic_write_leaves_no_partial_file_on_failure(tmp_path):
         checkpoint.atomic_write_bytes(target, "not bytes")  # fails mid-write
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["file.bin"]
+
+
+def _gan_recipe(name, epochs=2):
+    """A GAN recipe with small networks (the trainer's path, not the recipe's quality)."""
+    raw = yaml.safe_load((REPO_ROOT / "recipes" / f"{name}.yaml").read_text())
+    raw["train"]["epochs"] = epochs
+    raw["model"]["config"].update(generator_filters=[16, 8], discriminator_filters=[8, 16])
+    return parse_recipe(raw, source=f"recipes/{name}.yaml")
+
+
+@pytest.mark.parametrize("name", ["dcgan.digits", "conditional_gan.digits"])
+def test_gan_recipes_train_resume_and_write_sample_grids(name, tmp_path, monkeypatch):
+    # The DCGAN trains on the images alone although the dataset has labels.
+    result = train(_gan_recipe(name), tmp_path / "full", verbose=0)
+    assert set(result.history) == {"d_loss", "g_loss"} and len(result.history["d_loss"]) == 2
+    assert {"frechet_ratio", "frechet_untrained"} <= set(result.metrics)
+    assert ("conditional_accuracy" in result.metrics) == name.startswith("conditional")
+    assert (tmp_path / "full" / "assets" / "samples.png").is_file()
+
+    real_save = checkpoint.save_checkpoint
+
+    def crash_after_one_epoch(folder, model, state):
+        real_save(folder, model, state)
+        raise KeyboardInterrupt("simulated crash")
+
+    monkeypatch.setattr("zoo.training.trainer.save_checkpoint", crash_after_one_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        train(_gan_recipe(name), tmp_path / "resumed", verbose=0)
+    monkeypatch.setattr("zoo.training.trainer.save_checkpoint", real_save)
+    resumed = train(_gan_recipe(name), tmp_path / "resumed", resume=True, verbose=0)
+    # Both networks, both optimizers, the moving average and the noise seed resume exactly.
+    for a, b in zip(_weights(resumed.model), _weights(result.model)):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    assert resumed.metrics == pytest.approx(result.metrics, rel=1e-4)

@@ -112,6 +112,11 @@ class GAN(ConstructorConfig, keras.Model):
     def num_classes(self):
         return self._num_classes
 
+    @property
+    def takes_targets(self):
+        """Whether `fit` takes labels `y` (the conditional GAN) or images alone."""
+        return self.num_classes is not None
+
     # -- compile ---------------------------------------------------------------------
     def compile(self, d_optimizer=None, g_optimizer=None, loss_fn=None, *, optimizer=None,
                 loss=None, metrics=None, **kwargs):

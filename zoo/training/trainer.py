@@ -67,10 +67,16 @@ def _versions():
 def _new_model(recipe, x_train, y_train, steps_per_epoch):
     keras.utils.set_random_seed(recipe.train.seed)
     model = registry.build(recipe.architecture, **recipe.model.config)
-    model.adapt(x_train, y_train)
+    model.adapt(x_train, _targets(model, y_train))
     optimizer = make_optimizer(recipe.train.optimizer, steps_per_epoch, recipe.train.epochs)
     model.compile(optimizer=optimizer, loss=recipe.train.loss)
     return model
+
+
+def _targets(model, y):
+    """`y` for models trained on (x, y); None for those trained on x alone (the DCGAN,
+    whose dataset still has labels)."""
+    return y if getattr(model, "takes_targets", True) else None
 
 
 def _epoch_order(seed, epoch, n):
@@ -156,7 +162,7 @@ def _train(recipe, output, dist, *, resume, epochs, seed, verbose, log):
         order = _epoch_order(recipe.train.seed, epoch, len(x_train))
         x_fit, y_fit, weight, fit_batch = dist.feed(x_train[order], y_train[order], batch)
         result = model.fit(
-            x_fit, y_fit, sample_weight=weight, batch_size=fit_batch, epochs=epoch + 1,
+            x_fit, _targets(model, y_fit), sample_weight=weight, batch_size=fit_batch, epochs=epoch + 1,
             initial_epoch=epoch, shuffle=False, validation_data=validation_data,
             validation_batch_size=validation_batch, verbose=verbose if dist.is_chief else 0,
             callbacks=[_ReseedEachEpoch(recipe.train.seed)],
