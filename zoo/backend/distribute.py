@@ -141,6 +141,24 @@ def shard_epoch(x, y, batch_size, replicas, processes, rank):
     return x[index], y[index], weight, batch_size // processes
 
 
+def free_ports(count=1):
+    """`count` distinct TCP ports free on 127.0.0.1 now (all bound at once, then released),
+    for a coordinator or workers on this machine.
+
+    Example:
+        >>> a, b = free_ports(2)
+        >>> a != b and a > 0
+        True
+    """
+    import socket
+
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+
+
 def _backend_module():
     import keras
 

@@ -23,7 +23,7 @@ import warnings
 import torch
 import torch.distributed as torch_dist
 
-from zoo.backend.distribute import SingleDevice, shard_epoch
+from zoo.backend.distribute import SingleDevice, free_ports, shard_epoch
 
 
 class TorchDistributed(SingleDevice):
@@ -122,7 +122,7 @@ def setup():
     if not torch_dist.is_initialized():
         if "WORLD_SIZE" not in os.environ:  # not under torchrun: a group of one process
             os.environ.update(RANK="0", WORLD_SIZE="1", LOCAL_RANK="0",
-                              MASTER_ADDR="127.0.0.1", MASTER_PORT=str(_free_port()))
+                              MASTER_ADDR="127.0.0.1", MASTER_PORT=str(free_ports()[0]))
         if torch.cuda.is_available():
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
         torch_dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
@@ -130,14 +130,6 @@ def setup():
     dist = TorchDistributed()
     dist._owns_group = owns
     return dist
-
-
-def _free_port():
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def relaunch_command(argv):
