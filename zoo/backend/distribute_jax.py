@@ -36,6 +36,29 @@ class JaxDistributed(SingleDevice):
         return (f"keras.distribution.DataParallel over {self.replicas} "
                 f"{jax.devices()[0].platform} device(s), {self.processes} process(es)")
 
+    def prepare(self, model):
+        """Make `model.save` run with the distribution unset.
+
+        The chief alone saves the per-epoch checkpoint, and with several processes any
+        variable created under the distribution is a cross-process collective
+        (`jax.device_put` onto the global mesh checks that every process passes the same
+        value): Keras' saving creates one (a reference `Optimizer`), which the other
+        processes never match. Without the distribution it is a local variable; the
+        model's replicated weights are read from this process's copy.
+        """
+        save = model.save
+
+        def save_without_distribution(*args, **kwargs):
+            previous = keras.distribution.distribution()
+            keras.distribution.set_distribution(None)
+            try:
+                return save(*args, **kwargs)
+            finally:
+                keras.distribution.set_distribution(previous)
+
+        object.__setattr__(model, "save", save_without_distribution)
+        return model
+
     def feed(self, x, y, batch_size):
         if (batch_size // self.processes) % (self.replicas // self.processes):
             raise ValueError("the per-process batch is not divisible by the local devices")
