@@ -95,6 +95,12 @@ def test_the_sampler_is_a_moving_average_updated_by_generator_steps_only(name, d
     model.compile()
     momentum = model.ema_momentum
     assert model.sampler is model.generator_ema and momentum == 0.99
+    # Never trained, also in a rebuilt model (Keras sets `trainable` on every sublayer).
+    rebuilt = model.__class__.from_config(model.get_config())
+    for gan in (model, rebuilt):
+        assert not gan.generator_ema.trainable
+        assert len(gan.trainable_variables) == len(gan.generator.trainable_variables) + len(
+            gan.discriminator.trainable_variables)
     x, y = digits[0][:32], labels_for(model, digits[1][:32])
     # It starts as a copy of the generator (an untrained model samples from its generator).
     for average, weight in zip(snapshot(model.generator_ema.weights),

@@ -113,6 +113,19 @@ class GAN(ConstructorConfig, keras.Model):
         return self._num_classes
 
     @property
+    def trainable(self):
+        return keras.Model.trainable.fget(self)
+
+    @trainable.setter
+    def trainable(self, value):
+        # Keras sets `trainable` on every sublayer (from_config does, after __init__);
+        # the moving average is never trained (the JAX step relies on that: it collects
+        # the average's new values among the non-trainable ones).
+        keras.Model.trainable.fset(self, value)
+        if getattr(self, "generator_ema", None) is not None:
+            self.generator_ema.trainable = False
+
+    @property
     def takes_targets(self):
         """Whether `fit` takes labels `y` (the conditional GAN) or images alone."""
         return self.num_classes is not None
