@@ -1,13 +1,18 @@
-"""How long a conditional GAN needs on digits to draw the digit it is asked for.
+"""Sample quality of a GAN recipe on digits over training: the generator vs its moving average.
 
-Trains a quick judge (a zoo ConvNet) and a `conditional_gan` on the train split of
-`zoo.data` "digits" (stratified, 1257 images), and every few epochs reports:
-- cond_acc: the judge's accuracy on `len(train)` samples conditioned on the train labels;
-- fid_ratio: FID(samples, test) / FID(train, test) in the judge's feature space (1.0:
-  the samples are as close to the test images as the real training images are).
+Trains the model of a GAN recipe (default `recipes/conditional_gan.digits.yaml`: its
+config, data split, batch size, optimizer and seed) with one `fit()` per evaluation
+interval, and every `--eval-every` epochs scores two samplers with the recipe's judge
+(the pretrained `convnet.digits`, `zoo.training.gan_metrics`):
+- `generator`: the generator's own weights (what sampling used before `ema_momentum`);
+- `ema`: `generator_ema`, the moving average that `generate()` samples from.
+For each: frechet_ratio (Frechet distance of 1,000 samples to the test images in the
+judge's features, over the real-train-to-test floor) and, for the conditional GAN,
+conditional accuracy.
 
-Usage (prints one line per evaluation, then a JSON summary):
-    OMP_NUM_THREADS=1 KERAS_BACKEND=torch python scripts/gan_digits_quality.py --epochs 150
+Usage (one JSON line per evaluation):
+    OMP_NUM_THREADS=1 KERAS_BACKEND=torch python scripts/gan_digits_quality.py \
+        --recipe recipes/dcgan.digits.yaml --epochs 50 --eval-every 10
 """
 
 import argparse
@@ -15,75 +20,69 @@ import json
 import time
 
 import keras
+import numpy as np
 
-import zoo
-from zoo import data
-from zoo.training import sample_quality
+from zoo import data, registry
+from zoo.training import gan_metrics, sample_quality
+from zoo.training.optim import make_optimizer
+from zoo.training.recipe import load_recipe
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=150)
-    parser.add_argument("--eval-every", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--latent-dim", type=int, default=32)
-    parser.add_argument("--generator-filters", type=int, nargs="+", default=[128, 64])
-    parser.add_argument("--discriminator-filters", type=int, nargs="+", default=[64, 128])
-    parser.add_argument("--dropout", type=float, default=0.3)
-    parser.add_argument("--learning-rate", type=float, default=2e-4, help="both optimizers")
-    parser.add_argument("--judge-epochs", type=int, default=30)
-    parser.add_argument("--target", type=float, default=0.90)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--recipe", default="recipes/conditional_gan.digits.yaml")
+    parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--eval-every", type=int, default=10)
     return parser.parse_args()
 
 
-def train_judge(train, val, epochs, seed):
-    keras.utils.set_random_seed(seed)
-    judge = zoo.ConvNet(input_shape=(8, 8, 1), num_classes=10, filters=(32, 64),
-                        padding="same", rescale=1 / 16, dense_units=64, dropout=0.3)
-    judge.compile(optimizer=keras.optimizers.Adam(1e-3))
-    judge.fit(*train, epochs=epochs, batch_size=64, verbose=0)
-    return judge, sample_quality.conditional_accuracy(judge, *val)
+def score(judge, network, model, test_features, floor):
+    """(frechet_ratio, conditional accuracy or None) of 1,000 samples of `network`."""
+    n = gan_metrics.N_SAMPLES
+    noise = np.random.default_rng(gan_metrics.SEED).standard_normal((n, model.latent_dim))
+    labels = None if not model.num_classes else np.arange(n) % model.num_classes
+    inputs = noise.astype("float32") if labels is None else [noise.astype("float32"),
+                                                             labels.astype("int32")]
+    samples = np.clip(keras.ops.convert_to_numpy(
+        model.to_data_range(network.predict(inputs, batch_size=256, verbose=0))),
+        *model.data_range)
+    ratio = sample_quality.frechet_distance(
+        sample_quality.judge_features(judge, samples), test_features) / floor
+    accuracy = (None if labels is None
+                else sample_quality.conditional_accuracy(judge, samples, labels))
+    return round(ratio, 3), None if accuracy is None else round(accuracy, 3)
 
 
 def main():
     args = parse_args()
-    parts = data.load_splits("digits")
-    (x_train, y_train), (x_test, y_test) = parts["train"], parts["test"]
-    judge, judge_acc = train_judge(parts["train"], parts["val"], args.judge_epochs, args.seed)
+    recipe = load_recipe(args.recipe)
+    splits = data.load_splits(recipe.data.dataset, recipe.data.scheme)
+    (x_train, y_train), (x_test, _) = splits["train"], splits["test"]
+    judge = gan_metrics.judge_for(recipe.data.dataset)
     test_features = sample_quality.judge_features(judge, x_test)
-    fid_real = sample_quality.frechet_distance(
+    floor = sample_quality.frechet_distance(
         sample_quality.judge_features(judge, x_train), test_features)
-    print(f"judge val accuracy {judge_acc:.3f}; FID(train, test) {fid_real:.3f}", flush=True)
 
-    keras.utils.set_random_seed(args.seed)
-    gan = zoo.ConditionalGAN(image_shape=(8, 8, 1), num_classes=10, latent_dim=args.latent_dim,
-                             generator_filters=tuple(args.generator_filters),
-                             discriminator_filters=tuple(args.discriminator_filters),
-                             dropout=args.dropout, data_range=(0.0, 16.0))
-    gan.compile(optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5))
-    rows, started, reached = [], time.perf_counter(), None
+    keras.utils.set_random_seed(recipe.train.seed)
+    model = registry.build(recipe.architecture, **recipe.model.config)
+    if model.generator_ema is None:
+        raise SystemExit(f"{args.recipe}: set model.config.ema_momentum to compare samplers.")
+    steps = -(-len(x_train) // recipe.train.batch_size)
+    model.compile(optimizer=make_optimizer(recipe.train.optimizer, steps, args.epochs))
+    labels = y_train if model.takes_targets else None
+    started = time.perf_counter()
     for epoch in range(args.eval_every, args.epochs + 1, args.eval_every):
-        history = gan.fit(x_train, y_train, epochs=epoch, initial_epoch=epoch - args.eval_every,
-                          batch_size=args.batch_size, verbose=0)
-        minutes = (time.perf_counter() - started) / 60
-        samples = gan.generate(len(y_train), labels=y_train, seed=epoch)
-        acc = sample_quality.conditional_accuracy(judge, samples, y_train)
-        fid = sample_quality.frechet_distance(sample_quality.judge_features(judge, samples),
-                                              test_features)
-        row = dict(epoch=epoch, minutes=round(minutes, 2), cond_acc=round(acc, 3),
-                   fid=round(fid, 3), fid_ratio=round(fid / fid_real, 2),
-                   d_loss=round(history.history["d_loss"][-1], 3),
-                   g_loss=round(history.history["g_loss"][-1], 3))
-        rows.append(row)
+        model.fit(x_train, labels, batch_size=recipe.train.batch_size, epochs=epoch,
+                  initial_epoch=epoch - args.eval_every, verbose=0)
+        row = {"epoch": epoch, "minutes": round((time.perf_counter() - started) / 60, 2)}
+        for name, network in (("generator", model.generator), ("ema", model.generator_ema)):
+            row[f"{name}_frechet_ratio"], accuracy = score(judge, network, model,
+                                                           test_features, floor)
+            if accuracy is not None:
+                row[f"{name}_conditional_accuracy"] = accuracy
         print(json.dumps(row), flush=True)
-        if reached is None and acc >= args.target:
-            reached = row
-    print(json.dumps({"backend": keras.backend.backend(), "args": vars(args),
-                      "judge_val_accuracy": round(judge_acc, 3), "fid_train_test": fid_real,
-                      "first_reaching_target": reached,
-                      "best_cond_acc": max(rows, key=lambda r: r["cond_acc"]),
-                      "best_fid_ratio": min(rows, key=lambda r: r["fid_ratio"])}))
+    print(json.dumps({"recipe": recipe.name, "backend": keras.backend.backend(),
+                      "ema_momentum": model.ema_momentum, "frechet_floor": round(floor, 3)}))
 
 
 if __name__ == "__main__":
