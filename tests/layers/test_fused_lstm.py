@@ -1,11 +1,9 @@
-"""FusedLSTM against keras.layers.LSTM: same outputs, same gradients, same weight files.
+"""FusedLSTM against keras.layers.LSTM: same outputs and gradients, masks included.
 
 Runs on the backend named by KERAS_BACKEND. On torch the fused kernel must actually
 run where it can (and Keras' loop where it cannot); on TensorFlow and JAX FusedLSTM
 is Keras' own LSTM and these tests guard that it stays so.
 """
-
-import doctest
 
 import keras
 import numpy as np
@@ -13,9 +11,9 @@ import pytest
 
 import zoo
 from tests.helpers import BACKENDS, REPO_ROOT, as_numpy, run_on_backend
+from tests.layers.compare import ATOL, assert_close, run_layer, torch_spy
 from zoo.layers import FusedLSTM
 
-ATOL = 1e-5
 B, T, F, U = 4, 7, 3, 5
 LENGTHS = [T, 1, 4, 2]  # a full-length sequence and one of length 1
 MASKS = {  # name: (sequence lengths, padding) of a padded mask (None: no mask)
@@ -31,78 +29,6 @@ ON_TORCH = keras.backend.backend() == "torch"
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-def _value_and_grad(loss_fn, args):
-    """(outputs, grads of loss w.r.t. every arg) with the backend's autodiff.
-
-    `loss_fn(*args)` returns `(scalar loss, list of outputs)`.
-    """
-    backend = keras.backend.backend()
-    if backend == "torch":
-        import torch
-
-        targs = [keras.ops.convert_to_tensor(a).requires_grad_() for a in args]
-        loss, outs = loss_fn(*targs)
-        grads = torch.autograd.grad(loss, targs)
-    elif backend == "tensorflow":
-        import tensorflow as tf
-
-        targs = [tf.convert_to_tensor(a) for a in args]
-        with tf.GradientTape() as tape:
-            tape.watch(targs)
-            loss, outs = loss_fn(*targs)
-        grads = tape.gradient(loss, targs)
-    elif backend == "jax":
-        import jax
-
-        # jit: op-by-op JAX through Keras' RNN loop takes seconds per call.
-        (_, outs), grads = jax.jit(jax.value_and_grad(
-            loss_fn, argnums=tuple(range(len(args))), has_aux=True))(*args)
-    else:
-        pytest.skip(f"no gradient helper for {backend}")
-    return as_numpy(list(outs)), as_numpy(list(grads))
-
-
-def _projection(outputs):
-    """A fixed, position-dependent scalar of the outputs (so every gradient is distinct)."""
-    total = 0.0
-    for o in outputs:
-        n = int(np.prod(o.shape))
-        w = np.cos(np.arange(n) * 0.7 + 0.3).reshape(tuple(o.shape)).astype("float32")
-        total = total + keras.ops.sum(o * keras.ops.convert_to_tensor(w))
-    return total
-
-
-def _run(layer, x, *, mask=None, initial_state=None, training=False, grad_x=True):
-    """Outputs of `layer(x, ...)`, and gradients of a projection of them w.r.t. x (if
-    `grad_x`), the initial state and every trainable weight."""
-    weights = [as_numpy(v.value) for v in layer.trainable_variables]
-    non_trainable = [v.value for v in layer.non_trainable_variables]
-    states = [] if initial_state is None else [np.asarray(s) for s in initial_state]
-    kwargs = {"training": training}
-    if mask is not None:
-        kwargs["mask"] = keras.ops.convert_to_tensor(mask)
-
-    def loss_fn(*args):
-        if grad_x:
-            xx, args = args[0], args[1:]
-        else:
-            xx = x
-        ws, st = args[: len(weights)], args[len(weights):]
-        kw = dict(kwargs, initial_state=list(st)) if st else kwargs
-        out, _ = layer.stateless_call(list(ws), non_trainable, xx, **kw)
-        outs = keras.tree.flatten(out)
-        return _projection(outs), outs
-
-    args = ([x] if grad_x else []) + weights + states
-    return _value_and_grad(loss_fn, args)
-
-
-def _assert_close(actual, expected, what):
-    assert len(actual) == len(expected)
-    for i, (a, e) in enumerate(zip(actual, expected)):
-        np.testing.assert_allclose(a, e, atol=ATOL, rtol=0, err_msg=f"{what} #{i}")
-
 
 def _pair(make):
     """The same layer built as keras.layers.LSTM and FusedLSTM, with equal random weights
@@ -159,20 +85,8 @@ def _inputs(seed=1):
 def kernel_calls(monkeypatch):
     """On torch: one entry per call into the torch kernel wrapper, True where the fused
     kernel ran, False where it declined (Keras' loop ran). None on other backends."""
-    if not ON_TORCH:
-        return None
-    from zoo.backend import torch_lstm
-
-    calls = []
-    real = torch_lstm.lstm
-
-    def spy(*args, **kwargs):
-        out = real(*args, **kwargs)
-        calls.append(out is not None)
-        return out
-
-    monkeypatch.setattr(torch_lstm, "lstm", spy)
-    return calls
+    return torch_spy(monkeypatch, "torch_lstm", "lstm",
+                     lambda args, kwargs, result: result is not None)
 
 
 def _check_path(calls, fused):
@@ -185,10 +99,11 @@ def _check_path(calls, fused):
 def _compare(make, *, x=None, mask=None, initial_state=None, training=False):
     reference, fused = _pair(make)
     x = _inputs() if x is None else x
-    expected = _run(reference, x, mask=mask, initial_state=initial_state, training=training)
-    actual = _run(fused, x, mask=mask, initial_state=initial_state, training=training)
-    _assert_close(actual[0], expected[0], "output")
-    _assert_close(actual[1], expected[1], "gradient")
+    kwargs = dict(mask=mask, initial_state=initial_state, training=training)
+    expected = run_layer(reference, x, **kwargs)
+    actual = run_layer(fused, x, **kwargs)
+    assert_close(actual[0], expected[0], "output")
+    assert_close(actual[1], expected[1], "gradient")
     return expected
 
 
@@ -276,10 +191,10 @@ def test_embedding_mask_zero_model_matches_keras_lstm(bidirectional, padding, ke
     reference.set_weights(fused.get_weights())
     if kernel_calls is not None:
         kernel_calls.clear()  # building the model traced it once, shapes only
-    expected = _run(reference, tokens, grad_x=False)
-    actual = _run(fused, tokens, grad_x=False)
-    _assert_close(actual[0], expected[0], "output")
-    _assert_close(actual[1], expected[1], "gradient (embedding, lstm and head weights)")
+    expected = run_layer(reference, tokens, training=False, grad_x=False)
+    actual = run_layer(fused, tokens, training=False, grad_x=False)
+    assert_close(actual[0], expected[0], "output")
+    assert_close(actual[1], expected[1], "gradient (embedding, lstm and head weights)")
     _check_path(kernel_calls, fused=4 if bidirectional else 2)
 
 
@@ -357,17 +272,8 @@ def test_fused_path_only_on_torch():
                                       recurrent_kernel=None, bias=None) is None
 
 
-def test_docstring_example_runs():
-    import zoo.layers.fused_lstm
-
-    result = doctest.testmod(zoo.layers.fused_lstm, optionflags=doctest.ELLIPSIS)
-    assert result.attempted and not result.failed
-
-
 def test_zoo_lstm_is_fused_lstm_with_keras_layout():
     assert zoo.layers.LSTM is FusedLSTM
-    assert issubclass(FusedLSTM, keras.layers.LSTM)
-    assert keras.saving.get_registered_name(FusedLSTM) == "zoo>FusedLSTM"
     layer = FusedLSTM(U)
     layer.build((None, T, F))
     assert layer.name.startswith("lstm")  # default names as keras.layers.LSTM's
@@ -378,51 +284,6 @@ def test_zoo_lstm_is_fused_lstm_with_keras_layout():
     ]
     # unit_forget_bias: the forget gate's bias starts at 1, as in keras.layers.LSTM.
     np.testing.assert_array_equal(as_numpy(layer.cell.bias.value)[U:2 * U], 1.0)
-
-
-def _stack(cls):
-    """Default names on purpose: weight files address layers by class name, not name."""
-    return keras.Sequential([
-        keras.Input((T,), dtype="int32"),
-        keras.layers.Embedding(20, F, mask_zero=True),
-        keras.layers.Bidirectional(cls(U, return_sequences=True)),
-        cls(U),
-        keras.layers.Dense(2),
-    ])
-
-
-@pytest.mark.parametrize("suffix", [".weights.h5", ".keras"])
-@pytest.mark.parametrize("source, target", [(keras.layers.LSTM, FusedLSTM),
-                                            (FusedLSTM, keras.layers.LSTM)],
-                         ids=["keras_to_fused", "fused_to_keras"])
-def test_weight_files_load_into_the_other(source, target, suffix, tmp_path):
-    saved, loaded = _stack(source), _stack(target)
-    rng = np.random.default_rng(5)
-    saved.set_weights([rng.normal(scale=0.5, size=w.shape).astype("float32")
-                       for w in saved.get_weights()])
-    path = tmp_path / f"model{suffix}"
-    if suffix == ".keras":
-        saved.save(path)
-    else:
-        saved.save_weights(path)
-    loaded.load_weights(path)
-    for a, b in zip(loaded.get_weights(), saved.get_weights()):
-        np.testing.assert_array_equal(a, b)
-    tokens = rng.integers(0, 20, size=(B, T)).astype("int32")
-    tokens[1, 1:] = 0
-    np.testing.assert_allclose(as_numpy(loaded(tokens)), as_numpy(saved(tokens)), atol=ATOL)
-
-
-def test_keras_file_loads_back_as_fused_lstm(tmp_path):
-    model = _stack(FusedLSTM)
-    path = tmp_path / "model.keras"
-    model.save(path)
-    loaded = keras.saving.load_model(path, safe_mode=True)
-    assert type(loaded.layers[1].forward_layer) is FusedLSTM
-    assert type(loaded.layers[1].backward_layer) is FusedLSTM
-    assert type(loaded.layers[2]) is FusedLSTM
-    tokens = np.random.default_rng(6).integers(0, 20, size=(B, T)).astype("int32")
-    np.testing.assert_array_equal(as_numpy(loaded(tokens)), as_numpy(model(tokens)))
 
 
 @pytest.mark.parity

@@ -1,5 +1,7 @@
 """Reusable layers that keep Keras' weight layouts."""
 
+from zoo.layers.batch_norm import BatchNormalization
+from zoo.layers.conv import Conv2D, Conv2DTranspose
 from zoo.layers.fused_lstm import FusedLSTM
 
 # The recurrent layer every zoo LSTM model uses. One name, so a faster implementation
@@ -7,4 +9,4 @@ from zoo.layers.fused_lstm import FusedLSTM
 # fused kernel on the torch backend and is keras.layers.LSTM elsewhere.
 LSTM = FusedLSTM
 
-__all__ = ["FusedLSTM", "LSTM"]
+__all__ = ["BatchNormalization", "Conv2D", "Conv2DTranspose", "FusedLSTM", "LSTM"]

@@ -10,6 +10,7 @@ channels-last order, so the weights are the same whatever the layout.
 import keras
 
 from zoo import backend
+from zoo import layers as zoo_layers
 from zoo.models import blocks
 from zoo.models.base import ZooClassifier
 from zoo.registry import register_architecture
@@ -108,13 +109,13 @@ class ConvNet(ZooClassifier):
             x = keras.layers.Permute((3, 1, 2), name="to_channels_first")(x)
         for b, width in enumerate(filters):
             for c in range(convs_per_block):
-                x = keras.layers.Conv2D(
+                x = zoo_layers.Conv2D(
                     width, kernel_size, padding=padding, data_format=layout,
                     use_bias=not batch_norm,
                     activation=None if batch_norm else "relu", name=f"block{b}_conv{c}",
                 )(x)
                 if batch_norm:
-                    x = keras.layers.BatchNormalization(axis=channel_axis,
+                    x = zoo_layers.BatchNormalization(axis=channel_axis,
                                                         name=f"block{b}_bn{c}")(x)
                     x = keras.layers.ReLU(name=f"block{b}_relu{c}")(x)
             x = keras.layers.MaxPooling2D(pool_size, data_format=layout, name=f"block{b}_pool")(x)

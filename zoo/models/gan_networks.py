@@ -15,6 +15,12 @@ flat features rather than after every convolution: same regularization role, and
 Conditioning on class ids (``num_classes``) is one-hot: concatenated to the noise in
 the generator, broadcast to extra image channels in the discriminator.
 
+The convolutions and batch normalizations are `zoo.layers`' (Keras' layers and
+weights; on torch the bias inside the convolution kernel, torch's own transposed
+convolution window and batch-norm kernel). The networks stay channels-last on every
+backend: with those layers channels_first measured no faster on torch
+(docs/performance.md).
+
 Example:
     >>> from zoo.models import gan_networks
     >>> g = gan_networks.build_generator((28, 28, 1), latent_dim=32, filters=(16, 8))
@@ -27,6 +33,8 @@ Example:
 import math
 
 import keras
+
+from zoo import layers as zoo_layers
 
 BN_MOMENTUM = 0.9  # PyTorch's 0.1: the moving statistics follow a GAN's fast-moving generator
 
@@ -61,16 +69,16 @@ def build_generator(image_shape, latent_dim, filters, num_classes=None, kernel_s
             [noise, _one_hot(labels, num_classes, "label_one_hot")]
         )
     x = keras.layers.Dense(h0 * w0 * filters[0], use_bias=False, name="project")(x)
-    x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name="project_bn")(x)
+    x = zoo_layers.BatchNormalization(momentum=BN_MOMENTUM, name="project_bn")(x)
     x = _leaky(x, "project_act")
     x = keras.layers.Reshape((h0, w0, filters[0]), name="to_grid")(x)
     for i, width in enumerate(filters):
-        x = keras.layers.Conv2DTranspose(width, kernel_size, strides=2, padding="same",
-                                         use_bias=False, name=f"up{i}")(x)
-        x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"up{i}_bn")(x)
+        x = zoo_layers.Conv2DTranspose(width, kernel_size, strides=2, padding="same",
+                                       use_bias=False, name=f"up{i}")(x)
+        x = zoo_layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"up{i}_bn")(x)
         x = _leaky(x, f"up{i}_act")
-    x = keras.layers.Conv2D(image_shape[-1], 3, padding="same", activation="tanh",
-                            name="to_image")(x)
+    x = zoo_layers.Conv2D(image_shape[-1], 3, padding="same", activation="tanh",
+                          name="to_image")(x)
     if crop_h or crop_w:
         x = keras.layers.Cropping2D(((0, crop_h), (0, crop_w)), name="crop")(x)
     return keras.Model(inputs if num_classes else noise, x, name=name)
@@ -89,8 +97,8 @@ def build_discriminator(image_shape, filters, num_classes=None, kernel_size=4, d
         planes = keras.layers.UpSampling2D(image_shape[:2], name="label_planes")(planes)
         x = keras.layers.Concatenate(name="image_and_label")([images, planes])
     for i, width in enumerate(filters):
-        x = keras.layers.Conv2D(width, kernel_size, strides=2, padding="same",
-                                name=f"down{i}")(x)
+        x = zoo_layers.Conv2D(width, kernel_size, strides=2, padding="same",
+                              name=f"down{i}")(x)
         x = _leaky(x, f"down{i}_act")
     x = keras.layers.Flatten(name="features")(x)
     if dropout:
