@@ -9,6 +9,12 @@ synthetic data (fixed seed), batch size and learning rate. Inference is timed at
 1 and batch 256, for the zoo both through `model.predict` (the user path) and through
 the direct call `model(x, training=False)`.
 
+A/B rows measure what the zoo does for speed side by side with the alternative: the
+convnet channels_last and channels_first, the convnet and the DCGAN built with Keras'
+own layers instead of `zoo.layers`' (`Case.keras_layers`), the MLP with
+`jit_compile=True` (`Case.compile`); LSTM kernels forward + backward, one vs two torch
+threads, and Keras' per-step paths are timed on their own.
+
 Every backend runs in its own process (Keras fixes its backend at import), and so does
 the twin. The processes build and warm up everything first, then the parent asks them
 for one measurement at a time: `for round in range(R): for item in items: measure`, so
@@ -28,6 +34,7 @@ backend; tests/test_benchmark.py uses it on tiny sizes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import functools
 import json
@@ -70,10 +77,19 @@ class Case:
     backends: tuple = BACKENDS
     infer_batches: tuple = INFER_BATCHES
     steps_on: dict = field(default_factory=dict)  # fewer steps on a slow backend
+    # A/B variants: built with Keras' own layers in place of zoo.layers' (True), and
+    # compile() arguments beyond the zoo's defaults.
+    keras_layers: bool = False
+    compile: dict = field(default_factory=dict)
 
     @property
     def samples(self):
         return self.batch * self.steps
+
+    @property
+    def is_variant(self):
+        """An A/B row (Keras' layers, other compile arguments), not a zoo default."""
+        return self.keras_layers or bool(self.compile)
 
     def samples_on(self, worker):
         """Training samples per measurement on `worker` (a backend or the twin)."""
@@ -93,11 +109,20 @@ def cases(scale="default"):
     tokens = dict(num_classes=2, sequence_length=seq, vocab_size=vocab,
                   embedding_dim=pick(64, 4), units=(pick(64, 4),))
     image = pick((28, 28, 1), (8, 8, 1))
+    gan = dict(image_shape=image, latent_dim=pick(128, 8),
+               generator_filters=pick((128, 64), (8, 4)),
+               discriminator_filters=pick((64, 128), (4, 8)))
     all_cases = [
         Case("mlp_regressor", "mlp_regressor", "mlp_regressor", pick(32, 8), pick(64, 2),
              dict(input_dim=10, outputs=1, units=pick(64, 8), depth=2)),
         Case("mlp_classifier", "mlp_classifier", "mlp_classifier", pick(32, 8), pick(64, 2),
              dict(input_dim=30, num_classes=2, units=pick(64, 8), depth=2, dropout=0.3)),
+        # Keras' jit_compile=True on torch: torch.compile of the training step (training
+        # only: compiling predict too would double a long warm-up).
+        Case("mlp_classifier_jit", "mlp_classifier", "mlp_classifier, jit_compile=True",
+             pick(32, 8), pick(64, 2),
+             dict(input_dim=30, num_classes=2, units=pick(64, 8), depth=2, dropout=0.3),
+             backends=("torch",), infer_batches=(), compile={"jit_compile": True}),
         # The zoo's default layout (data_format=None), and both layouts forced on torch.
         *[Case(name, "convnet", label, pick(128, 8), pick(8, 2),
                dict(input_shape=image, num_classes=10, filters=pick((32, 64), (4, 8)),
@@ -108,6 +133,10 @@ def cases(scale="default"):
                ("torch",)),
               ("convnet_cf", "convnet channels_first", {"data_format": "channels_first"},
                ("torch",)))],
+        # The convnet with Keras' Conv2D in place of zoo.layers.Conv2D (torch's layout).
+        Case("convnet_keras", "convnet", "convnet, Keras layers", pick(128, 8), pick(8, 2),
+             dict(input_shape=image, num_classes=10, filters=pick((32, 64), (4, 8)),
+                  padding=pick("valid", "same")), backends=("torch",), keras_layers=True),
         Case("lstm_tokens_pre", "lstm_classifier", "lstm_classifier tokens, pre-padded",
              pick(64, 4), pick(4, 2), tokens, data=dict(padding="pre")),
         # TensorFlow and JAX run the same code for either padding: torch only.
@@ -123,11 +152,11 @@ def cases(scale="default"):
                   units=(pick(32, 4),), residual="seasonal", season=pick(24, 4),
                   autoregressive=pick(48, 8))),
         # JAX (XLA on CPU) takes seconds per DCGAN step: one step per measurement there.
-        Case("dcgan", "dcgan", "dcgan (D + G step)", pick(64, 4), 2,
-             dict(image_shape=image, latent_dim=pick(128, 8),
-                  generator_filters=pick((128, 64), (8, 4)),
-                  discriminator_filters=pick((64, 128), (4, 8))),
+        Case("dcgan", "dcgan", "dcgan (D + G step)", pick(64, 4), 2, gan,
              steps_on={"jax": 1}),
+        # Keras' Conv2D, Conv2DTranspose and BatchNormalization in place of zoo.layers'.
+        Case("dcgan_keras", "dcgan", "dcgan, Keras layers", pick(64, 4), 2, gan,
+             backends=("torch",), keras_layers=True),
     ]
     return {case.name: case for case in all_cases}
 
@@ -148,7 +177,10 @@ LSTM_KERNEL_VARIANTS = {
     "fused_post": ("torch", "zoo FusedLSTM, post-padded mask"),
     "twin_packed": (TWIN, "torch.nn.LSTM, packed sequences (post-padded)"),
     "twin_gather": (TWIN, "torch.nn.LSTM, padded batch + gather (post-padded)"),
+    "keras_pre": ("torch", "keras.layers.LSTM, pre-padded mask"),
     "fused_pre": ("torch", "zoo FusedLSTM, pre-padded mask"),
+    "twin_gather_pre": (TWIN, "torch.nn.LSTM, rows shifted to the front, padded batch + "
+                              "gather (pre-padded)"),
 }
 
 
@@ -225,11 +257,35 @@ def build_zoo(case):
     import zoo
 
     keras.utils.set_random_seed(SEED)
-    model = zoo.build(case.family, **case.config)
+    with _keras_layers(case.keras_layers):
+        model = zoo.build(case.family, **case.config)
     x, y = make_data(case, case.samples)
     model.adapt(x, y)
-    model.compile()
+    model.compile(**case.compile)
     return model
+
+
+# The zoo.layers the models are built from, each named as the Keras layer it computes.
+ZOO_LAYERS = ("Conv2D", "Conv2DTranspose", "BatchNormalization", "LSTM")
+
+
+@contextlib.contextmanager
+def _keras_layers(swap):
+    """With `swap`, zoo models built inside take Keras' own layers where they take
+    zoo.layers' (the models look their layers up in zoo.layers when they are built)."""
+    import keras
+
+    import zoo.layers
+
+    saved = {name: getattr(zoo.layers, name) for name in ZOO_LAYERS}
+    try:
+        if swap:
+            for name in ZOO_LAYERS:
+                setattr(zoo.layers, name, getattr(keras.layers, name))
+        yield
+    finally:
+        for name, layer in saved.items():
+            setattr(zoo.layers, name, layer)
 
 
 def trainable_count(variables):
@@ -848,16 +904,21 @@ def _twin_kernel_net(s, variant):
             self.head = nn.Linear(s["units"], 1)
 
         def forward(self, x):
-            h = self.emb(x)
             if variant == "twin_packed":
                 lengths = (x != 0).sum(1).cpu()
-                h = nn.utils.rnn.pack_padded_sequence(h, lengths, batch_first=True,
+                h = nn.utils.rnn.pack_padded_sequence(self.emb(x), lengths, batch_first=True,
                                                       enforce_sorted=False)
-            elif variant == "twin_gather":
+            elif variant.startswith("twin_gather"):
                 lengths = (x != 0).sum(1)
-                out, _ = self.lstm(h)
+                if variant.endswith("_pre"):  # each row's tokens shifted to the front
+                    steps = x.shape[1]
+                    x = x.gather(1, (torch.arange(steps)[None] + (steps - lengths)[:, None])
+                                 % steps)
+                out, _ = self.lstm(self.emb(x))
                 index = (lengths - 1).view(-1, 1, 1).expand(-1, 1, out.shape[-1])
                 return self.head(out.gather(1, index)[:, 0])
+            else:
+                h = self.emb(x)
             _, (h_n, _) = self.lstm(h)
             return self.head(h_n[0])
 
@@ -917,7 +978,7 @@ def worker_main(worker, plan, scale, threads):
         assert keras.backend.backend() == worker, (keras.backend.backend(), worker)
     bench = Bench(worker, scale)
     items = {item["id"]: item for item in plan if item["worker"] == worker}
-    params, calls, layers, layouts = {}, {}, {}, {}
+    params, calls, layers, layouts, warmup = {}, {}, {}, {}, {}
     for item in items.values():
         if item["what"] != "kernel":
             params[item["case"]] = bench.trainable_params(item["case"])
@@ -925,9 +986,11 @@ def worker_main(worker, plan, scale, threads):
                 model = bench.model(item["case"])
                 layers[item["case"]] = zoo_layer_count(model)
                 layouts[item["case"]] = zoo_conv_layout(model)
+        start = time.perf_counter()
         calls[item["id"]] = bench.prepare(item)
+        warmup[item["id"]] = time.perf_counter() - start
     proto.write(json.dumps({"ready": True, "params": params, "calls": calls, "layers": layers,
-                            "layouts": layouts,
+                            "layouts": layouts, "warmup": warmup,
                             "versions": _versions(), "threads": _thread_report(worker)})
                 + "\n")
     for line in iter(sys.stdin.readline, ""):
@@ -1019,6 +1082,7 @@ def run(case_names, backends, rounds, threads, scale="default", sections=True, l
         plan=plan, times=times, params=params, layers=layers, rounds=rounds, scale=scale,
         calls={n: a["calls"] for n, a in info.items()},
         layouts={n: a.get("layouts", {}) for n, a in info.items()},
+        warmup={n: a.get("warmup", {}) for n, a in info.items()},
         versions={n: a["versions"] for n, a in info.items()},
         threads={n: a["threads"] for n, a in info.items()},
         setup_s=setup_s, wall_s=time.perf_counter() - started,
@@ -1144,11 +1208,11 @@ def section_numbers(result):
         out["kernel"] = {v: med[i] for v, i in kernel_ids.items()}
         out["kernel_vs"] = {  # speed relative to a torch.nn.LSTM reference, paired
             v: {ref: paired(result, kernel_ids[ref], i)
-                for ref in ("twin_nomask", "twin_packed", "twin_gather")}
+                for ref in ("twin_nomask", "twin_packed", "twin_gather", "twin_gather_pre")}
             for v, i in kernel_ids.items()}
         out["kernel_gain"] = {
-            "nomask": paired(result, kernel_ids["keras_nomask"], kernel_ids["fused_nomask"]),
-            "post": paired(result, kernel_ids["keras_post"], kernel_ids["fused_post"])}
+            mask: paired(result, kernel_ids[f"keras_{mask}"], kernel_ids[f"fused_{mask}"])
+            for mask in ("nomask", "post", "pre")}
     one, two = (mid("torch", "convnet", "train", threads=t) for t in (1, 2))
     if one in med and two in med:
         n = all_cases["convnet"].batch * min(THREADS_STEPS, all_cases["convnet"].steps)
@@ -1156,15 +1220,18 @@ def section_numbers(result):
         for who, worker in (("zoo", "torch"), ("twin", TWIN)):
             one, two = (mid(worker, "convnet", "train", threads=t) for t in (1, 2))
             out["threads"][who] = (n / med[one], n / med[two], paired(result, two, one))
-    cl, cf = mid("torch", "convnet_cl", "train"), mid("torch", "convnet_cf", "train")
-    if cl in med and cf in med:
-        rows = [("training samples/s", all_cases["convnet_cl"].samples / med[cl],
-                 all_cases["convnet_cf"].samples / med[cf], paired(result, cl, cf))]
-        for b in INFER_BATCHES:
-            for what in ("call", "predict"):
-                cl, cf = (mid("torch", c, what, b) for c in ("convnet_cl", "convnet_cf"))
-                rows.append((f"{what} batch {b}, ms", med[cl], med[cf], paired(result, cl, cf)))
-        out["layout"] = rows
+    for key, before, after in (("layout", "convnet_cl", "convnet_cf"),
+                               ("convnet_layers", "convnet_keras", "convnet"),
+                               ("dcgan_layers", "dcgan_keras", "dcgan"),
+                               ("jit", "mlp_classifier", "mlp_classifier_jit")):
+        rows = _ab_rows(result, med, all_cases, before, after)
+        if rows:
+            out[key] = rows
+    jit, eager = mid("torch", "mlp_classifier_jit", "train"), mid("torch", "mlp_classifier",
+                                                                  "train")
+    warmup = result.get("warmup", {}).get("torch", {})
+    if jit in warmup and eager in warmup:
+        out["jit_warmup"] = (warmup[eager], warmup[jit])
     step_ids = {"fit": mid("torch", "mlp_classifier", "train"),
                 "train_on_batch": mid("torch", "mlp_classifier", "train_on_batch"),
                 "train_step": mid("torch", "mlp_classifier", "train_step"),
@@ -1175,6 +1242,30 @@ def section_numbers(result):
         out["steps_vs_twin"] = {k: paired(result, i, step_ids["twin"])
                                 for k, i in step_ids.items()}
     return out
+
+
+def _ab_rows(result, med, all_cases, before, after):
+    """(what, value before, value after, gain paired per round) on torch for two cases
+    measured side by side: training samples/s, then the inference times both measured.
+    None unless both cases' training was measured."""
+    a, b = item_id("torch", before, "train"), item_id("torch", after, "train")
+    if a not in med or b not in med:
+        return None
+    rows = [("training samples/s", all_cases[before].samples / med[a],
+             all_cases[after].samples / med[b], paired(result, a, b))]
+    for batch in INFER_BATCHES:
+        for what in ("call", "predict"):
+            a, b = (item_id("torch", c, what, batch) for c in (before, after))
+            if a in med and b in med:
+                rows.append((f"{what} batch {batch}, ms", med[a], med[b], paired(result, a, b)))
+    return rows
+
+
+def _ab_table(rows, before, after):
+    return _md_table(["", before, after, f"gain of {after}"],
+                     [[label, _fmt_rate(a) if "samples" in label else _fmt_ms(a),
+                       _fmt_rate(b) if "samples" in label else _fmt_ms(b), _fmt_ratio(g)]
+                      for label, a, b, g in rows])
 
 
 def print_tables(result, log=print):
@@ -1319,40 +1410,110 @@ def _speed_section(numbers, result):
         add("### FusedLSTM (`zoo.layers.FusedLSTM`, in every zoo LSTM)\n")
         add("On the torch backend Keras runs `keras.layers.LSTM` on the CPU as a Python loop "
             "over time steps. FusedLSTM keeps Keras' weights and runs torch's fused LSTM "
-            "kernel (the one behind `torch.nn.LSTM`), also with right-padded masks "
+            "kernel (the one behind `torch.nn.LSTM`), also with padded masks: right-padded "
             "(`Embedding(mask_zero=True)` on post-padded data: the padded batch runs "
-            "through the kernel and each sequence's last output is gathered). Other masks "
-            "fall back to Keras' loop.\n")
+            "through the kernel and each sequence's last output is gathered) and "
+            "left-padded (pre-padded data, `keras.utils.pad_sequences`' default and the "
+            "zoo's IMDB loader: each row's valid steps are first shifted to the front, one "
+            "gather of the embedded inputs, and the outputs shifted back). Other masks "
+            "(holes, a row padded on both sides, a fully masked row) fall back to Keras' "
+            "loop.\n")
         add("Predicted: several times faster than `keras.layers.LSTM` (one C++ kernel call "
             f"instead of {s['steps']} Python-level steps of small ops); as fast as "
             "`torch.nn.LSTM` without a mask; faster than torch's packed sequences with a "
-            "mask (torch's packed CPU kernel has a slow backward); no gain on pre-padded "
-            "data.\n")
+            "mask (torch's packed CPU kernel has a slow backward). Left-padded masks "
+            "(added after the first version, which ran Keras' loop on them): the same gain "
+            "as right-padded ones, less the shift (a copy of the embedded batch, forward "
+            "and backward, beside an LSTM's arithmetic: a few percent).\n")
         add(f"Measured: forward + backward of Embedding({s['vocab']}, {s['embed']}) + "
             f"LSTM({s['units']}) + Dense(1), BCE loss, batch {s['batch']} x {s['steps']} "
             "steps, on torch (speeds relative to the torch.nn.LSTM rows, paired per "
-            "round):\n")
+            "round; a pre-padded row against the torch.nn.LSTM that shifts its token ids "
+            "to the front first):\n")
         rows = []
         for variant, (_, description) in LSTM_KERNEL_VARIANTS.items():
             masked = not variant.endswith("_nomask")
+            gather = "twin_gather_pre" if variant.endswith("_pre") else "twin_gather"
             rows.append([description, f"{k[variant] * 1e3:.1f}",
                          "" if masked else _fmt_ratio(vs[variant]["twin_nomask"]),
-                         _fmt_ratio(vs[variant]["twin_packed"]) if masked else "",
-                         _fmt_ratio(vs[variant]["twin_gather"]) if masked else ""])
+                         _fmt_ratio(vs[variant]["twin_packed"])
+                         if masked and gather == "twin_gather" else "",
+                         _fmt_ratio(vs[variant][gather]) if masked else ""])
         add(_md_table(["implementation", "ms", "vs torch.nn.LSTM, no mask",
                        "vs packed torch.nn.LSTM", "vs torch.nn.LSTM padded + gather"], rows))
         gain = numbers["kernel_gain"]
         add(f"\nMeasured gain of FusedLSTM over keras.layers.LSTM: {gain['nomask']:.1f}x "
-            f"without a mask, {gain['post']:.1f}x with a post-padded mask. Pre-padded "
-            "(Keras' `pad_sequences` default, the zoo's IMDB loader): no gain, Keras' loop "
-            "runs.")
+            f"without a mask, {gain['post']:.1f}x with a post-padded mask, "
+            f"{gain['pre']:.1f}x with a pre-padded mask.")
         tokens = {r["case"]: r["ratio"] for r in numbers.get("train_rows", [])
                   if r["backend"] == "torch"}
         if {"lstm_tokens_pre", "lstm_tokens_post"} <= tokens.keys():
             add(f"In the training table the zoo's token classifier reaches "
                 f"{tokens['lstm_tokens_post']:.2f}x the twin on post-padded data and "
-                f"{tokens['lstm_tokens_pre']:.2f}x on pre-padded data.")
+                f"{tokens['lstm_tokens_pre']:.2f}x on pre-padded data (0.31x pre-padded "
+                "in the run before left-padded masks were fused, commit 2e9e18c).")
         add("")
+    if "convnet_layers" in numbers or "dcgan_layers" in numbers:
+        add("### zoo.layers `Conv2D`, `Conv2DTranspose`, `BatchNormalization` (convnet, DCGAN)\n")
+        add("Keras' torch backend adds a convolution's bias and applies its activation as "
+            "separate operations; computes a transposed convolution's largest output and "
+            "slices Keras' window out of it (a strided view that every later layer reads "
+            "slowly, and a copy in the batch norm's backward); and builds batch "
+            "normalization from about ten elementwise operations and reductions. The zoo's "
+            "layers are Keras' (subclasses, same arguments, weights and files; on "
+            "TensorFlow and JAX Keras' own code runs) and on torch: the bias inside torch's "
+            "convolution kernel and a ReLU activation in place; torch's `padding`/"
+            "`output_padding` giving Keras' transposed-convolution window directly; "
+            "torch's batch-norm kernel, with Keras' moving-average rule. Tested against "
+            "Keras' layers (outputs, gradients, moving statistics; tests/layers).\n")
+        add("Predicted: the bias add and the ReLU are each a pass over a convolution's "
+            "output, the largest tensors of a convnet, so a tenth or two of a convnet's "
+            "forward pass; the batch norm, several passes each way over the generator's "
+            "activations, a larger share of the DCGAN's step.\n")
+        add("Measured (torch; the same model built with Keras' layers, side by side; gain "
+            "paired per round):\n")
+        for key, name in (("convnet_layers", "convnet"), ("dcgan_layers", "dcgan")):
+            if key in numbers:
+                add(f"{name}:\n")
+                add(_ab_table(numbers[key], "Keras layers", "zoo.layers"))
+                add("")
+        add("Building the DCGAN's networks channels_first on torch (as the convnet) was "
+            "tried as well and not kept: with these layers it measured no faster than "
+            "channels-last within this machine's noise (a few percent, either way, over "
+            "alternated rounds), and it adds two transposing layers per network.\n")
+    if "jit" in numbers:
+        rows = numbers["jit"]
+        add("### `jit_compile=True` on torch (measured, not adopted)\n")
+        add("Keras compiles the training step with `torch.compile` when `compile(jit_compile="
+            "True)` on torch.\n")
+        add("Predicted: a large gain for the MLPs if the whole step (forward, loss, "
+            "backward, optimizer) were captured in one graph, since Keras' per-layer Python "
+            "work would vanish; a loss if Dynamo breaks the graph at Keras' Python "
+            "machinery.\n")
+        add("Measured (mlp_classifier, torch; gain paired per round):\n")
+        add(_ab_table(rows, "eager (Keras' default)", "jit_compile=True"))
+        if "jit_warmup" in numbers:
+            eager, jit = numbers["jit_warmup"]
+            add(f"\nWarm-up (first `fit()` call): eager {eager:.1f} s, jit_compile "
+                f"{jit:.1f} s.")
+        add("\nCompiling even the model's forward pass alone (`torch.compile` of "
+            "`model(x, training=True)`) broke the graph inside Keras (TensorFlow's "
+            "`executing_eagerly` reached through Keras' preprocessing layers, dict "
+            "mutations in Keras' layer bookkeeping, imports), and ran slower than eager: "
+            "the compiled step is many small graphs with guards between them. Not "
+            "adopted.\n")
+    add("### Measures considered and not taken\n")
+    add("- `steps_per_execution > 1` (several batches per step call): Keras' torch trainer "
+        "refuses it (\"`steps_per_execution` must be 1 with the PyTorch backend\").")
+    add("- A lighter `Normalization` layer in the MLPs: Keras' per-call machinery costs "
+        "the same for `Normalization` as for `Dense`, and its computation is a few "
+        "elementwise operations on a 32 x 30 batch, so replacing it would save a small "
+        "part of one of the MLP's six layer calls, against a step that is several times "
+        "the twin's (see the causes below). Not done.")
+    add("- `torch.no_grad()` around inference: `predict` already runs without gradient "
+        "tracking; the direct call is `keras.Model.__call__`, which the zoo's model base "
+        "class does not override (the no_grad columns measure what it would give).")
+    add("")
     if "threads" in numbers:
         t = numbers["threads"]
         add("### One intra-op thread (`OMP_NUM_THREADS=1`, `--threads`)\n")
@@ -1378,12 +1539,7 @@ def _speed_section(numbers, result):
         add("Predicted: a modest gain (the transposes are memory copies beside the "
             "convolutions' arithmetic).\n")
         add("Measured (torch; gain paired per round):\n")
-        add(_md_table(["", "channels_last", "channels_first",
-                       "gain of channels_first"],
-                      [[label, _fmt_rate(a) if "samples" in label else _fmt_ms(a),
-                        _fmt_rate(b) if "samples" in label else _fmt_ms(b),
-                        _fmt_ratio(g)]
-                       for label, a, b, g in numbers["layout"]]))
+        add(_ab_table(numbers["layout"], "channels_last", "channels_first"))
         add("")
     return "\n".join(lines)
 
@@ -1397,7 +1553,7 @@ def _shortfall_section(train_rows, infer_rows, numbers, layouts):
     infer = {(r["case"], r["batch"]): r for r in infer_rows if r["backend"] == "torch"}
     rows, short = [], 0
     for r in train_rows:
-        if r["backend"] != "torch":
+        if r["backend"] != "torch" or cases()[r["case"]].is_variant:
             continue
         cells = [r["label"], _fmt_ratio(r["ratio"], GOALS["train"])]
         short += r["ratio"] < GOALS["train"]
@@ -1430,8 +1586,14 @@ def _shortfall_section(train_rows, infer_rows, numbers, layouts):
             "swing more than the twin's on a busy machine: see the round range column). The "
             "cost is per step and per layer, not per sample: it dominates the MLPs and the "
             "small LSTMs (the forecaster wraps its small LSTM in many small Keras layers: "
-            "Keras layers column) and fades as the work per step grows (convnet with "
-            "channels_first, the token LSTM).")
+            "Keras layers column) and fades as the work per step grows (convnet, the token "
+            "LSTM, the DCGAN). No single part dominates: in a profile of the MLP's step the "
+            "forward pass through the layers is the largest share (under half), then the "
+            "backward pass, the optimizer's update, the loss and the metric, so replacing "
+            "any one zoo layer or object moves a step by a few percent at most; the gap is "
+            "Keras' eager training step itself (on JAX, where `jax.jit` compiles the whole "
+            "step, the same models train faster than the twin; `jit_compile` on torch did "
+            "not help, see above).")
     add("- **`model.predict` per call.** Every call builds a data adapter, an epoch "
         "iterator, a callback list (and its thread pool) and concatenates the outputs; at "
         "batch 1 that is most of the time (predict vs call columns). For one-sample "
@@ -1439,15 +1601,14 @@ def _shortfall_section(train_rows, infer_rows, numbers, layouts):
     add("- **The direct call records an autograd graph on torch.** `model(x, training=False)` "
         "leaves gradient tracking on (only `predict` turns it off); the no_grad columns "
         "show what `with torch.no_grad():` around the call gives.")
-    add("- **Pre-padded token sequences run Keras' LSTM loop.** Padding in front "
-        "(`pad_sequences`' default, the zoo's IMDB loader) gives a mask that is not "
-        "right-padded, so FusedLSTM declines it (lstm_classifier tokens, pre-padded vs "
-        "post-padded rows; FusedLSTM table).")
     default = layouts.get("convnet")
-    add("- **Channels-last convolutions on torch.** Keras transposes around every "
-        "channels_last convolution and pooling (convnet channels_last vs channels_first "
-        f"rows; `data_format=None` ran {default} on torch in this run). The DCGAN's "
-        "networks are channels-last.")
+    add("- **Channels-last convolutions and pooling on torch.** Keras transposes around "
+        "every channels_last convolution and pooling (convnet channels_last vs "
+        f"channels_first rows; `data_format=None` ran {default} on torch in this run).")
+    add("- **Fixed costs at batch 1.** At batch 1 the twin's forward pass takes tenths of "
+        "a millisecond; one Keras layer call costs about as much on torch, and `predict` "
+        "adds its per-call set-up: the batch-1 goal is out of reach through Keras' call "
+        "path for every family but the largest.")
     add("- **Other backends** (no goal set; for the record): TensorFlow's `predict` costs "
         "tens of milliseconds per call on this machine, and its LSTMs run a `tf.while_loop` "
         "without a fused CPU kernel; on TensorFlow and JAX the direct call of an LSTM model "
