@@ -169,21 +169,19 @@ def test_torchrun_two_processes_match_one_device(single_device, tmp_path):
     _check_against_single_device(single_device, out, chief, 2)
 
 
-@pytest.mark.distributed
-@pytest.mark.skipif(BACKEND != "jax", reason="runs in the jax tox environment")
-def test_jax_data_parallel_on_two_devices_matches_one_device(single_device, tmp_path):
-    out, result = tmp_path / "artifact", tmp_path / "result.json"
-    _run([sys.executable, str(WORKER), str(out), str(result), "1"],
-         {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}, tmp_path)
-    _check_against_single_device(single_device, out, json.loads(result.read_text()), 2)
+# How one process gets two CPU devices: JAX (DataParallel) and TF (MirroredStrategy).
+TWO_DEVICES_ENV = {"jax": {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"},
+                   "tensorflow": {"ZOO_TEST_TF_LOGICAL_CPUS": "2"}}
 
 
 @pytest.mark.distributed
-@pytest.mark.skipif(BACKEND != "tensorflow", reason="runs in the tensorflow tox environment")
-def test_tf_mirrored_strategy_on_two_devices_matches_one_device(single_device, tmp_path):
+@pytest.mark.parametrize("backend", [
+    pytest.param(b, marks=pytest.mark.skipif(BACKEND != b, reason=f"runs in the {b} tox "
+                                             "environment")) for b in sorted(TWO_DEVICES_ENV)])
+def test_one_process_on_two_devices_matches_one_device(backend, single_device, tmp_path):
     out, result = tmp_path / "artifact", tmp_path / "result.json"
-    _run([sys.executable, str(WORKER), str(out), str(result), "1"],
-         {"ZOO_TEST_TF_LOGICAL_CPUS": "2"}, tmp_path)
+    _run([sys.executable, str(WORKER), str(out), str(result), "1"], TWO_DEVICES_ENV[backend],
+         tmp_path)
     _check_against_single_device(single_device, out, json.loads(result.read_text()), 2)
 
 
