@@ -10,6 +10,7 @@ class itself.
 import keras
 import numpy as np
 
+from zoo.backend import fast_path
 from zoo.models import validation
 from zoo.models.constructor_config import ConstructorConfig
 
@@ -25,6 +26,12 @@ class ZooModel(ConstructorConfig, keras.Model):
     target_kind = "values"
     default_loss = "mse"
     default_metrics = ()
+    # On torch, `fit` / `evaluate` / `predict` on arrays run the zoo's loops
+    # (zoo/backend/fast_path.py), which give Keras' results several times faster; set
+    # False to use Keras' own. After each call, `fit_path` / `evaluate_path` /
+    # `predict_path` say which ran (and, for Keras, why).
+    native_torch_loop = True
+    fit_path = evaluate_path = predict_path = None
 
     def __init__(self, *, inputs, outputs, config, name=None, **kwargs):
         super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
@@ -95,17 +102,32 @@ class ZooModel(ConstructorConfig, keras.Model):
             self.validate_inputs(validation_data[0])
             self.validate_targets(validation_data[1])
 
+    def __call__(self, *args, **kwargs):
+        """Keras' `__call__`; on torch an eager top-level call runs the zoo's graph
+        (`zoo/backend/torch_call.py`), which returns the same outputs."""
+        out = fast_path.call(self, args, kwargs)
+        return out if out is not None else super().__call__(*args, **kwargs)
+
     def fit(self, x=None, y=None, *args, **kwargs):
         self._validate(x, y, kwargs.get("validation_data"))
-        return super().fit(x, y, *args, **kwargs)
+        done = None if args else fast_path.fit(self, x, y, kwargs)
+        if args:
+            self.fit_path = f"{fast_path.KERAS} (positional arguments after y)"
+        return done if done is not None else super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         self._validate(x, y)
-        return super().evaluate(x, y, *args, **kwargs)
+        done = None if args else fast_path.evaluate(self, x, y, kwargs)
+        if args:
+            self.evaluate_path = f"{fast_path.KERAS} (positional arguments after y)"
+        return done if done is not None else super().evaluate(x, y, *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
         self._validate(x)
-        return super().predict(x, *args, **kwargs)
+        done = None if args else fast_path.predict(self, x, kwargs)
+        if args:
+            self.predict_path = f"{fast_path.KERAS} (positional arguments after x)"
+        return done if done is not None else super().predict(x, *args, **kwargs)
 
     def loss_on(self, x, y):
         """The compiled training loss on (x, y), in inference mode (a float)."""

@@ -1,0 +1,142 @@
+"""Each direct torch lowering computes what the Keras layer, loss or metric computes:
+outputs and gradients (`zoo/backend/torch_lowering.py`, `torch_losses.py`)."""
+
+import keras
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.skipif(keras.backend.backend() != "torch",
+                                reason="the lowerings are torch code")
+
+if keras.backend.backend() == "torch":
+    import torch
+
+    from zoo.backend import torch_losses, torch_lowering
+
+
+def _layer_cases():
+    rng = np.random.default_rng(0)
+    floats = rng.normal(size=(4, 6)).astype("float32")
+    norm = keras.layers.Normalization()
+    norm.adapt(floats * 3 + 1)
+    denorm = keras.layers.Normalization(invert=True)
+    denorm.adapt(floats * 2 - 5)
+    tokens = rng.integers(0, 9, size=(4, 5)).astype("int32")
+    return [
+        *[(keras.layers.Dense(3, activation=a), floats)
+          for a in (None, "relu", "sigmoid", "tanh", "softmax")],
+        (keras.layers.Dense(3, use_bias=False), rng.normal(size=(4, 2, 6)).astype("float32")),
+        (norm, floats), (denorm, floats),
+        (keras.layers.Embedding(9, 3), tokens),
+        (keras.layers.Flatten(), rng.normal(size=(4, 2, 3)).astype("float32")),
+        (keras.layers.Reshape((3, 2)), floats),
+        (keras.layers.Permute((2, 1)), rng.normal(size=(4, 2, 3)).astype("float32")),
+    ]
+
+
+@pytest.mark.parametrize("layer,x", _layer_cases(), ids=lambda v: getattr(v, "name", ""))
+def test_lowered_layer_matches_keras(layer, x):
+    expected = layer(x)
+    lowered = torch_lowering.lower(layer)
+    assert lowered != layer.call, "this layer should have a direct lowering"
+    got = lowered(torch.as_tensor(x))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(expected), got.detach().numpy(),
+                               atol=1e-6)
+    if layer.trainable_weights and x.dtype.kind == "f":
+        grads = [torch.autograd.grad(out.sum(), [w.value for w in layer.trainable_weights])
+                 for out in (layer(torch.as_tensor(x)), lowered(torch.as_tensor(x)))]
+        for a, b in zip(*grads):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
+
+
+def test_add_and_dropout_lowerings():
+    a, b = torch.ones(3, 2), torch.full((3, 2), 2.0)
+    assert torch.equal(torch_lowering.lower(keras.layers.Add())([a, b]), a + b)
+    dropout = torch_lowering.lower(keras.layers.Dropout(0.5))
+    assert torch.equal(dropout(a, training=False), a)
+    kept = dropout(torch.ones(1000), training=True)
+    assert set(kept.unique().tolist()) <= {0.0, 2.0} and 300 < int((kept == 0).sum()) < 700
+
+
+def test_configurations_without_a_lowering_keep_keras_call():
+    for layer in (keras.layers.Dropout(0.5, seed=3), keras.layers.Dropout(0.5, noise_shape=(1, 2)),
+                  keras.layers.Dense(2, activation="gelu"),
+                  keras.layers.Flatten(data_format="channels_first"), keras.layers.LSTM(2)):
+        assert torch_lowering.lower(layer) == layer.call
+
+
+def _targets(kind, rng, shape):
+    if kind == "binary":
+        return rng.integers(0, 2, size=shape).astype("int32")
+    if kind == "sparse":
+        return rng.integers(0, shape[-1], size=shape[:-1]).astype("int32")
+    return rng.normal(size=shape).astype("float32")
+
+
+LOSS_CLASSES = {"mse": keras.losses.MeanSquaredError, "mae": keras.losses.MeanAbsoluteError,
+                "binary_crossentropy": keras.losses.BinaryCrossentropy,
+                "sparse_categorical_crossentropy": keras.losses.SparseCategoricalCrossentropy}
+LOSSES = [("mse", "values", (8, 3)), ("mse", "values", (8, 1)), ("mae", "values", (8, 2)),
+          ("binary_crossentropy", "binary", (8, 1)),
+          ("sparse_categorical_crossentropy", "sparse", (8, 4))]
+
+
+@pytest.mark.parametrize("name,kind,shape", LOSSES)
+@pytest.mark.parametrize("flat_targets", [False, True])
+def test_lowered_loss_matches_keras(name, kind, shape, flat_targets):
+    rng = np.random.default_rng(1)
+    logits = rng.normal(size=shape).astype("float32")
+    y_pred = keras.ops.convert_to_numpy(keras.activations.softmax(logits)) \
+        if kind == "sparse" else (1 / (1 + np.exp(-logits)) if kind == "binary" else logits)
+    y_true = _targets(kind, rng, shape)
+    if flat_targets and kind != "sparse" and shape[-1] == 1:
+        y_true = y_true[:, 0]
+    loss = LOSS_CLASSES[name]()
+    lowered = torch_losses.loss_function(loss)
+    assert lowered is not None
+    expected = loss(y_true, y_pred)
+    got = lowered(torch.as_tensor(y_true), torch.as_tensor(y_pred))
+    np.testing.assert_allclose(float(expected), float(got), rtol=1e-6)
+
+
+@pytest.mark.parametrize("metric,kind,shape", [
+    (keras.metrics.BinaryAccuracy, "binary", (8, 1)),
+    (keras.metrics.SparseCategoricalAccuracy, "sparse", (8, 4)),
+    (keras.metrics.MeanAbsoluteError, "values", (8, 2)),
+    (keras.metrics.MeanSquaredError, "values", (8, 1)),
+], ids=lambda v: getattr(v, "__name__", str(v)))
+def test_lowered_metric_matches_keras(metric, kind, shape):
+    rng = np.random.default_rng(2)
+    y_pred = rng.uniform(size=shape).astype("float32")
+    y_true = _targets(kind, rng, shape)
+    wrapper = metric()
+    fn = wrapper._fn
+    lowered = torch_losses.metric_function(wrapper)
+    assert lowered is not None
+    for targets in (y_true, y_true.reshape(len(y_true), -1)[:, 0] if shape[-1] == 1 else y_true):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(fn(targets, y_pred)),
+                                   lowered(torch.as_tensor(targets),
+                                           torch.as_tensor(y_pred)).numpy())
+
+
+def test_losses_with_options_keep_keras():
+    assert torch_losses.loss_function(keras.losses.BinaryCrossentropy(from_logits=True)) is None
+    assert torch_losses.loss_function(keras.losses.MeanSquaredError(reduction="sum")) is None
+    assert torch_losses.loss_function(keras.losses.Huber()) is None
+    assert torch_losses.metric_function(keras.metrics.BinaryAccuracy(threshold=0.7)) is None
+
+
+def test_graph_trains_with_dropout_and_infers_without():
+    """The `training` recorded in the graph's nodes is replaced by the call's, as
+    Keras' Functional.call does (a Dropout node records training=False when built)."""
+    import zoo
+    from zoo.backend.torch_graph import TorchGraph
+
+    model = zoo.MLPClassifier(input_dim=6, num_classes=3, units=256, depth=1, dropout=0.5)
+    graph = TorchGraph(model)
+    x = torch.randn(16, 6)
+    inference = graph([x], training=False)[0]
+    np.testing.assert_allclose(inference.detach().numpy(),
+                               keras.ops.convert_to_numpy(model(x, training=False)), atol=1e-6)
+    first, second = graph([x], training=True)[0], graph([x], training=True)[0]
+    assert not torch.allclose(first, inference) and not torch.allclose(first, second)

@@ -1,0 +1,65 @@
+"""Where `ZooModel.fit`, `evaluate` and `predict` run: on torch, the zoo's loops
+(zoo/backend/torch_fit.py, torch_infer.py) when they give exactly Keras' result;
+Keras' own methods otherwise (other backends, custom steps, datasets, sample weights,
+...). The model's `fit_path` / `evaluate_path` / `predict_path` record which ran and,
+for Keras, why.
+"""
+
+import keras
+
+KERAS = "keras"
+ZOO_TORCH = "zoo torch loop"
+
+
+def _route(model, what, blocker, run):
+    """`run()` when the zoo's torch loop may do `what`, else None (Keras must)."""
+    attribute = f"{what}_path"
+    if keras.backend.backend() != "torch":
+        model.__dict__[attribute] = f"{KERAS} (the {keras.backend.backend()} backend)"
+        return None
+    if not model.native_torch_loop:
+        model.__dict__[attribute] = f"{KERAS} (native_torch_loop is False)"
+        return None
+    reason = blocker()
+    # a plain attribute: Keras' and torch's __setattr__ cost more than a batch-1 predict
+    model.__dict__[attribute] = f"{KERAS} ({reason})" if reason else ZOO_TORCH
+    return None if reason else run()
+
+
+def fit(model, x, y, kwargs):
+    """The `History` of the zoo's torch `fit`, or None when Keras' `fit` must run."""
+    if keras.backend.backend() == "torch":
+        from zoo.backend import torch_fit as impl
+    return _route(model, "fit", lambda: impl.blocker(model, x, y, kwargs),
+                  lambda: impl.fit(model, x, y, **_given(kwargs, impl.SUPPORTED)))
+
+
+def evaluate(model, x, y, kwargs):
+    """The zoo's torch `evaluate` result, or None when Keras' `evaluate` must run."""
+    if keras.backend.backend() == "torch":
+        from zoo.backend import torch_infer as impl
+    return _route(model, "evaluate", lambda: impl.evaluate_blocker(model, x, y, kwargs),
+                  lambda: impl.evaluate(model, x, y, **_given(kwargs, impl.SUPPORTED_EVALUATE)))
+
+
+def predict(model, x, kwargs):
+    """The zoo's torch `predict` result, or None when Keras' `predict` must run."""
+    if keras.backend.backend() == "torch":
+        from zoo.backend import torch_infer as impl
+    return _route(model, "predict", lambda: impl.predict_blocker(model, x, kwargs),
+                  lambda: impl.predict(model, x, **_given(kwargs, impl.SUPPORTED_PREDICT)))
+
+
+def _given(kwargs, supported):
+    """The arguments the zoo's loop takes (the blocker made sure the rest are None)."""
+    return {k: v for k, v in kwargs.items() if k in supported}
+
+
+def call(model, args, kwargs):
+    """`model(x)` / `model(x, training=...)` through the model's `TorchGraph` when that
+    is exactly Keras' call (torch, an eager array, at top level), else None."""
+    if keras.backend.backend() != "torch" or not model.native_torch_loop:
+        return None
+    from zoo.backend import torch_call
+
+    return torch_call.call(model, args, kwargs)

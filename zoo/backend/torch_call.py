@@ -1,0 +1,31 @@
+"""`ZooModel.__call__` on torch for an eager tensor at top level: the model's
+`TorchGraph`, which computes what `keras.Model.__call__` computes without Keras'
+per-layer machinery. Calls inside another layer's call, inside Keras' stateless or
+symbolic scopes, with masks or other arguments, or with symbolic inputs go to Keras."""
+
+import numpy as np
+import torch
+from keras.src.backend.common import global_state
+from keras.src.backend.common.stateless_scope import in_stateless_scope
+from keras.src.backend.common.symbolic_scope import in_symbolic_scope
+from keras.src.backend.torch.core import get_device
+
+from zoo.backend.torch_graph import TorchGraph
+from zoo.backend.torch_loop import graph_of
+
+
+def call(model, args, kwargs):
+    """The model's output for `args[0]`, or None when Keras' `__call__` must run."""
+    if len(args) != 1 or (kwargs and set(kwargs) != {"training"}):
+        return None
+    x = args[0]
+    if isinstance(x, np.ndarray):
+        x = torch.as_tensor(x, device=get_device())
+    elif not isinstance(x, torch.Tensor) or x.device.type == "meta":
+        return None
+    if global_state.get_global_attribute("current_call_ctx") is not None \
+            or in_stateless_scope() or in_symbolic_scope():
+        return None
+    if len(model.outputs) != 1 or TorchGraph.blocker(model):
+        return None
+    return graph_of(model)([x], training=bool(kwargs.get("training")))[0]

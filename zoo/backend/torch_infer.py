@@ -1,0 +1,100 @@
+"""`evaluate` and `predict` for zoo models on torch: Keras' loops (callbacks, progress
+bar, return values), over tensors converted once, through `TorchGraph`."""
+
+import numpy as np
+import torch
+from keras.src.utils.python_utils import pythonify_logs
+
+from zoo.backend.torch_graph import TorchGraph
+from zoo.backend.torch_loop import (Batches, callback_list, defines_hooks, graph_of,
+                                    inference_mode, is_array, set_plain)
+from zoo.backend.torch_step import TorchStep
+
+SUPPORTED_EVALUATE = {"batch_size", "verbose", "callbacks", "return_dict"}
+SUPPORTED_PREDICT = {"batch_size", "verbose", "callbacks"}
+
+
+def _extra(kwargs, supported, what):
+    extra = sorted(k for k, v in kwargs.items() if k not in supported and v is not None)
+    return f"{what} argument(s) {extra} go to Keras' {what}" if extra else None
+
+
+def evaluate_blocker(model, x, y, kwargs):
+    """Why `evaluate` here would not give Keras' result, or None."""
+    reason = _extra(kwargs, SUPPORTED_EVALUATE, "evaluate")
+    if reason:
+        return reason
+    if not is_array(x) or not is_array(y) or not len(x):
+        return "x and y are not non-empty arrays"
+    reason = TorchGraph.blocker(model)
+    if reason is None and model._compile_loss is not None:
+        model._symbolic_build(data_batch=(x[:1], y[:1]))  # what Keras' evaluate builds first
+    return reason or TorchStep.blocker(model, training=False)
+
+
+def evaluate(model, x, y, batch_size=None, verbose="auto", callbacks=None, return_dict=False):
+    """The compiled loss and metrics on (x, y), as `keras.Model.evaluate` returns them."""
+    data = Batches((x, y), batch_size)
+    step = TorchStep(model, graph_of(model), training=False)
+    callbacks = callback_list(model, callbacks, verbose, 1, data.count)
+    hooks = defines_hooks(callbacks, "on_test_batch_begin", "on_test_batch_end")
+    inference_mode(model)
+    set_plain(model, "stop_evaluating", False)
+    callbacks.on_test_begin()
+    model.reset_metrics()
+    for batch in range(data.count):
+        if hooks:
+            callbacks.on_test_batch_begin(batch)
+        xb, yb = data(batch)
+        step.test([xb], yb)
+        if hooks:
+            callbacks.on_test_batch_end(batch, model.get_metrics_result())
+        if model.stop_evaluating:
+            break
+    logs = pythonify_logs(model.get_metrics_result())
+    callbacks.on_test_end(logs)
+    return logs if return_dict else model._flatten_metrics_in_order(logs)
+
+
+def predict_blocker(model, x, kwargs):
+    """Why `predict` here would not give Keras' result, or None."""
+    from keras.src.backend.torch.trainer import TorchTrainer
+
+    reason = _extra(kwargs, SUPPORTED_PREDICT, "predict")
+    if reason:
+        return reason
+    if not is_array(x) or not len(x):
+        return "x is not a non-empty array"
+    if type(model).predict_step is not TorchTrainer.predict_step or "predict_step" in vars(model):
+        return "the model has its own predict_step"
+    return TorchGraph.blocker(model)
+
+
+def predict(model, x, batch_size=None, verbose="auto", callbacks=None):
+    """The model's outputs on `x` as numpy arrays, as `keras.Model.predict` returns them."""
+    data = Batches((x,), batch_size)
+    graph = graph_of(model)
+    callbacks = callback_list(model, callbacks, verbose, 1, data.count)
+    hooks = defines_hooks(callbacks, "on_predict_batch_begin", "on_predict_batch_end")
+    inference_mode(model)
+    set_plain(model, "stop_predicting", False)
+    callbacks.on_predict_begin()
+    chunks = []
+    with torch.no_grad():
+        for batch in range(data.count):
+            if hooks:
+                callbacks.on_predict_batch_begin(batch)
+            outputs = graph(data(batch), training=False)
+            chunks.append(outputs)
+            if hooks:
+                callbacks.on_predict_batch_end(batch, {"outputs": _single(outputs)})
+            if model.stop_predicting:
+                break
+    callbacks.on_predict_end()
+    arrays = [np.concatenate([c[i].cpu().numpy() for c in chunks]) if len(chunks) > 1
+              else chunks[0][i].cpu().numpy() for i in range(len(chunks[0]))]
+    return _single(arrays)
+
+
+def _single(outputs):
+    return outputs[0] if len(outputs) == 1 else list(outputs)

@@ -1,0 +1,91 @@
+"""What the zoo's torch `fit`, `evaluate` and `predict` share: arrays converted to
+tensors once, batches as index ranges, Keras' `CallbackList`, and batch hooks called
+only when some callback defines them (Keras' torch trainer dispatches every batch hook,
+to a thread pool, even when no callback has one)."""
+
+import math
+
+import numpy as np
+import torch
+from keras.src.backend.torch.core import get_device
+from keras.src.callbacks import Callback, CallbackList
+
+from zoo.backend.torch_graph import TorchGraph
+
+
+def is_array(a):
+    """A numpy array or a torch tensor (what the zoo's loops take)."""
+    return isinstance(a, (np.ndarray, torch.Tensor))
+
+
+def graph_of(model):
+    """The model's `TorchGraph`, built once and kept on the model."""
+    graph = model.__dict__.get("_zoo_torch_graph")
+    if graph is None:
+        graph = TorchGraph(model)
+        set_plain(model, "_zoo_torch_graph", graph)
+    return graph
+
+
+def set_plain(model, name, value):
+    """Set a bookkeeping attribute without Keras' and torch's `__setattr__` (tracking,
+    module registration: about 15 microseconds each, for a string or a flag)."""
+    model.__dict__[name] = value
+
+
+def inference_mode(model):
+    """`model.eval()` (torch's module mode, for wrapped torch modules) when needed."""
+    if model.training:
+        model.eval()
+
+
+class Batches:
+    """Tensors made once from arrays, served as batches on Keras' device."""
+
+    def __init__(self, arrays, batch_size):
+        self.tensors = [torch.as_tensor(a) for a in arrays]
+        self.size = self.tensors[0].shape[0]
+        self.batch_size = batch_size or 32
+        self.count = math.ceil(self.size / self.batch_size)
+        self.device = get_device()
+
+    def __call__(self, index, order=None):
+        """Batch number `index` (of the rows in `order`, when given) of every tensor."""
+        rows = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        if order is not None:
+            rows = order[rows]
+        batch = [t[rows] for t in self.tensors]
+        if self.device != "cpu":
+            batch = [t.to(self.device, non_blocking=True) for t in batch]
+        return batch
+
+
+class _NoCallbacks:
+    """What a `CallbackList` without callbacks does: nothing (Keras' would still start
+    a thread pool for its asynchronous dispatch, per call)."""
+
+    callbacks = ()
+
+    def __getattr__(self, hook):
+        return _nothing
+
+
+def _nothing(*args, **kwargs):
+    return None
+
+
+def callback_list(model, callbacks, verbose, epochs, steps, history=False):
+    """Keras' `CallbackList`, made as Keras' torch trainer makes it (nothing at all when
+    there would be no callback in it)."""
+    if isinstance(callbacks, CallbackList):
+        return callbacks
+    if not callbacks and verbose == 0 and not history:
+        return _NoCallbacks()
+    return CallbackList(callbacks, add_history=history, add_progbar=verbose != 0,
+                        verbose=verbose, epochs=epochs, steps=steps, model=model)
+
+
+def defines_hooks(callbacks, *names):
+    """Whether any callback in the list overrides one of the hooks `names`."""
+    return any(getattr(type(cb), name) is not getattr(Callback, name)
+               for cb in callbacks.callbacks for name in names)

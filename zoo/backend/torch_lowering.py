@@ -1,0 +1,134 @@
+"""Torch functions for the layers `TorchGraph` runs most: the same arithmetic as the
+layer's own `call`, without Keras' op dispatch around each step.
+
+`lower(layer)` returns a callable taking what the layer's `call` takes. Layers of an
+exact known class with a plain configuration get a direct torch function; every other
+layer (zoo layers included, which already call torch kernels) gets its bound `call`.
+`tests/backend/test_torch_lowering.py` checks each lowering against Keras.
+
+Weights are read as `variable._value`, the torch Parameter itself: `variable.value` adds
+Keras' stateless-scope, meta-device and autocast checks (several microseconds per
+read), none of which applies to an eager float32 model (`TorchGraph.blocker`).
+"""
+
+import keras
+import torch
+import torch.nn.functional as F
+from keras.src.backend.torch.core import to_torch_dtype
+
+_ACTIVATIONS = {
+    keras.activations.linear: None,
+    keras.activations.relu: torch.relu,
+    keras.activations.sigmoid: torch.sigmoid,
+    keras.activations.tanh: torch.tanh,
+    keras.activations.softmax: lambda x: torch.softmax(x, -1),
+}
+
+
+def torch_dtype(dtype):
+    """The torch dtype for a Keras dtype name."""
+    return to_torch_dtype(keras.backend.standardize_dtype(dtype))
+
+
+def lower(layer):
+    """A callable computing `layer.call(*args, **kwargs)`, directly in torch when known."""
+    make = _LOWERINGS.get(type(layer))
+    fn = make(layer) if make is not None else None
+    return fn if fn is not None else layer.call
+
+
+def _plain(layer):
+    return not getattr(layer, "lora_enabled", False) and \
+        getattr(layer, "quantization_mode", None) is None
+
+
+def _dense(layer):
+    if not _plain(layer) or layer.activation not in _ACTIVATIONS:
+        return None
+    kernel, bias, act = layer._kernel, layer.bias, _ACTIVATIONS[layer.activation]
+
+    def dense(x, training=None):
+        y = F.linear(x, kernel._value.T, None if bias is None else bias._value)
+        return y if act is None else act(y)
+
+    return dense
+
+
+def _dropout(layer):
+    seed = layer.seed_generator
+    if layer.noise_shape is not None or seed._initial_seed is not None:
+        return None  # seeded or shaped noise: Keras draws it with its own generator
+    rate = float(layer.rate)
+
+    def dropout(x, training=False):
+        return F.dropout(x, rate, True) if training and rate > 0 else x
+
+    return dropout
+
+
+def _normalization(layer):
+    eps = keras.backend.epsilon()
+    cache = {}  # the scale, while `layer.variance` is the same tensor (adapt replaces it)
+
+    def normalization(x):
+        if not x.is_floating_point():
+            x = x.to(torch.float32)
+        variance = layer.variance
+        if cache.get("variance") is not variance:
+            cache.update(variance=variance, scale=torch.clamp_min(torch.sqrt(variance), eps))
+        if layer.invert:
+            return layer.mean + x * cache["scale"]
+        return (x - layer.mean) / cache["scale"]
+
+    return normalization
+
+
+def _embedding(layer):
+    if not _plain(layer):
+        return None
+    table = layer._embeddings
+
+    def embedding(x):
+        if x.dtype not in (torch.int32, torch.int64):
+            x = x.to(torch.int32)
+        return F.embedding(x, table._value)
+
+    return embedding
+
+
+def _flatten(layer):
+    if layer.data_format != "channels_last":
+        return None
+    return lambda x: x.reshape(x.shape[0], -1)
+
+
+def _reshape(layer):
+    shape = tuple(layer.target_shape)
+    return lambda x: x.reshape(x.shape[0], *shape)
+
+
+def _permute(layer):
+    dims = (0, *layer.dims)
+    return lambda x: x.permute(dims)
+
+
+def _add(layer):
+    def add(inputs):
+        out = inputs[0]
+        for x in inputs[1:]:
+            out = out + x
+        return out
+
+    return add
+
+
+_LOWERINGS = {
+    keras.layers.Dense: _dense,
+    keras.layers.Dropout: _dropout,
+    keras.layers.Normalization: _normalization,
+    keras.layers.Embedding: _embedding,
+    keras.layers.Flatten: _flatten,
+    keras.layers.Reshape: _reshape,
+    keras.layers.Permute: _permute,
+    keras.layers.Add: _add,
+}

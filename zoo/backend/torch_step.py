@@ -1,0 +1,160 @@
+"""One training step of a compiled zoo model on torch, without Keras' per-step layers.
+
+What Keras' `TorchTrainer.train_step` computes, from the same objects: the forward pass
+through `TorchGraph`, the compiled loss object, `torch.autograd.grad`, and the compiled
+optimizer and metrics, whose variables are updated in place. Adam (the zoo's default)
+is applied here with Keras' own update rule and state (`m`, `v`, `iterations`), so a
+checkpoint written after a native step resumes anywhere; every other optimizer goes
+through its own `apply`. Only configurations whose result is Keras' own are taken:
+`TorchStep.blocker(model)` names the first thing that is not.
+"""
+
+import keras
+import torch
+from keras.src.backend.torch.optimizers.torch_adam import Adam as TorchAdam
+from keras.src.losses.losses import LossFunctionWrapper
+from keras.src.metrics.reduction_metrics import MeanMetricWrapper
+
+from zoo.backend import torch_losses
+
+
+class TorchStep:
+    """Callable `(inputs, y) -> loss tensor`: one optimizer step on one batch;
+    `test(inputs, y)`: the same loss and metrics in inference mode, no step."""
+
+    def __init__(self, model, graph, training=True):
+        self.model = model
+        self.graph = graph
+        loss = model._compile_loss._flat_losses[0].loss
+        self.loss = torch_losses.loss_function(loss) or loss
+        metrics = [m for group in model._compile_metrics._flat_metrics
+                   for m in _metrics_of(group)] if model._compile_metrics else []
+        self.metrics = [(m, torch_losses.metric_function(m) or _keras_metric_fn(m))
+                        for m in metrics]
+        if training:
+            self.variables = list(model.trainable_variables)
+            self.params = [v.value for v in self.variables]
+            self.optimizer = model.optimizer
+            self.adam = _AdamState(self.optimizer, self.variables) if _plain_adam(
+                self.optimizer, self.variables) else None
+
+    @staticmethod
+    def blocker(model, training=True):
+        """Why `TorchStep` cannot train (or with `training=False`, evaluate) `model` as
+        Keras would, or None when it can."""
+        from keras.src.backend.torch.trainer import TorchTrainer
+
+        step = "train_step" if training else "test_step"
+        if getattr(type(model), step) is not getattr(TorchTrainer, step) or step in vars(model):
+            return f"the model has its own {step}"
+        if model._compile_loss is None or (training and getattr(model, "optimizer", None) is None):
+            return "the model is not compiled with an optimizer and a loss"
+        flat = model._compile_loss._flat_losses
+        if len(flat) != 1 or flat[0].loss_weights is not None or \
+                not isinstance(flat[0].loss, LossFunctionWrapper):
+            return "the compiled loss is not one Keras loss"
+        if len(model.outputs) != 1:
+            return "the model has several outputs"
+        if model.losses:
+            return "the model adds losses (regularizers)"
+        if model._compile_metrics is not None:
+            if model._compile_metrics._flat_weighted_metrics and any(
+                    _metrics_of(g) for g in model._compile_metrics._flat_weighted_metrics):
+                return "the model has weighted metrics"
+            for group in model._compile_metrics._flat_metrics:
+                for metric in _metrics_of(group):
+                    if not isinstance(metric, MeanMetricWrapper):
+                        return f"metric {metric.name!r} is not a mean of a metric function"
+        if training and not model.trainable_variables:
+            return "the model has no trainable weights"
+        return None
+
+    def __call__(self, inputs, y):
+        y_pred = self.graph(inputs, training=True)[0]
+        loss = self.loss(y, y_pred)
+        grads = torch.autograd.grad(loss, self.params)
+        with torch.no_grad():
+            if self.adam is not None:
+                self.adam.apply(grads)
+            else:
+                self.optimizer.apply(list(grads), self.variables)
+            self._measure(y, y_pred, loss, inputs[0].shape[0])
+        return loss
+
+    def test(self, inputs, y):
+        with torch.no_grad():
+            y_pred = self.graph(inputs, training=False)[0]
+            loss = self.loss(y, y_pred)
+            self._measure(y, y_pred, loss, inputs[0].shape[0])
+        return loss
+
+    def _measure(self, y, y_pred, loss, batch):
+        """The loss tracker's and the compiled metrics' `update_state`."""
+        tracker = self.model._loss_tracker
+        tracker.total.value.add_(loss.detach() * batch)
+        tracker.count.value.add_(batch)
+        for metric, fn in self.metrics:
+            _update_mean(metric, fn(y, y_pred))
+
+
+def _metrics_of(group):
+    return list(getattr(group, "metrics", [])) if group is not None else []
+
+
+def _keras_metric_fn(metric):
+    return lambda y_true, y_pred: metric._fn(y_true, y_pred, **metric._fn_kwargs)
+
+
+def _update_mean(metric, values):
+    """`keras.metrics.Mean.update_state(values)` without sample weights."""
+    values = values.to(torch.float32)
+    if values.ndim > 1:
+        values = values.mean(dim=tuple(range(1, values.ndim)))
+    metric.total.value.add_(values.sum())
+    metric.count.value.add_(values.shape[0] if values.ndim else 1)
+
+
+def _plain_adam(optimizer, variables):
+    return (type(optimizer) is TorchAdam and not optimizer.amsgrad
+            and optimizer.clipnorm is None and optimizer.clipvalue is None
+            and optimizer.global_clipnorm is None and not optimizer.weight_decay
+            and not optimizer.use_ema and optimizer.loss_scale_factor is None
+            and not optimizer.gradient_accumulation_steps
+            and all(v.constraint is None for v in variables))
+
+
+class _AdamState:
+    """Keras' Adam update (keras/src/backend/torch/optimizers/torch_adam.py) on the
+    optimizer's own slots, for one fixed list of variables."""
+
+    def __init__(self, optimizer, variables):
+        if not optimizer.built:
+            optimizer.build(variables)
+        self.optimizer = optimizer
+        index = optimizer._get_variable_index
+        self.params = [v.value for v in variables]
+        self.m = [optimizer._momentums[index(v)].value for v in variables]
+        self.v = [optimizer._velocities[index(v)].value for v in variables]
+        self.beta_1, self.beta_2 = optimizer.beta_1, optimizer.beta_2
+        self.epsilon = optimizer.epsilon
+
+    def apply(self, grads):
+        opt = self.optimizer
+        iterations = opt.iterations.value
+        lr = opt._get_current_learning_rate()
+        lr = (lr.value if isinstance(lr, keras.Variable) else torch.as_tensor(lr)).to(torch.float32)
+        step = (iterations + 1).to(torch.float32)
+        beta_1_power = torch.pow(torch.tensor(self.beta_1, dtype=torch.float32), step)
+        beta_2_power = torch.pow(torch.tensor(self.beta_2, dtype=torch.float32), step)
+        alpha = lr * torch.sqrt(1 - beta_2_power) / (1 - beta_1_power)
+        torch._foreach_mul_(self.m, self.beta_1)
+        torch._foreach_add_(self.m, grads, alpha=1 - self.beta_1)
+        torch._foreach_mul_(self.v, self.beta_2)
+        torch._foreach_add_(self.v, torch._foreach_mul(grads, grads), alpha=1 - self.beta_2)
+        torch._foreach_add_(
+            self.params,
+            torch._foreach_div(torch._foreach_mul(self.m, alpha),
+                               torch._foreach_add(torch._foreach_sqrt(self.v), self.epsilon)),
+            alpha=-1,
+        )
+        iterations.add_(1)
