@@ -140,3 +140,32 @@ def test_graph_trains_with_dropout_and_infers_without():
                                keras.ops.convert_to_numpy(model(x, training=False)), atol=1e-6)
     first, second = graph([x], training=True)[0], graph([x], training=True)[0]
     assert not torch.allclose(first, inference) and not torch.allclose(first, second)
+
+
+@pytest.mark.parametrize("return_sequences", [False, True])
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("padding", [None, "right", "left", "holes"])
+def test_lowered_fused_lstm_matches_the_layer(return_sequences, go_backwards, padding):
+    import zoo
+
+    rng = np.random.default_rng(3)
+    layer = zoo.layers.FusedLSTM(5, return_sequences=return_sequences, go_backwards=go_backwards)
+    x = torch.as_tensor(rng.normal(size=(4, 6, 3)).astype("float32"))
+    layer.build(x.shape)
+    mask = None
+    if padding:
+        lengths = torch.tensor([6, 4, 2, 5])
+        steps = torch.arange(6)[None]
+        mask = steps < lengths[:, None] if padding == "right" else steps >= 6 - lengths[:, None]
+        if padding == "holes":
+            mask = mask.clone()
+            mask[0, 2] = False
+    lowered = torch_lowering.lower(layer)
+    assert lowered != layer.call
+    expected, got = layer(x, mask=mask), lowered(x, mask=mask)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(expected), got.detach().numpy(),
+                               atol=1e-6)
+    weights = [w.value for w in layer.trainable_weights]
+    for a, b in zip(torch.autograd.grad(expected.sum(), weights),
+                    torch.autograd.grad(got.sum(), weights)):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)

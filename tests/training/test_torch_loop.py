@@ -143,6 +143,14 @@ def test_models_the_loop_does_not_cover_go_to_keras_fit():
     model.native_torch_loop = False
     model.fit(x, y, epochs=1, verbose=0)
     assert model.fit_path == "keras (native_torch_loop is False)"
+    model.native_torch_loop = True
+    model.compile(jit_compile=True)
+    assert model.predict(x, verbose=0).shape == (32, 3)
+    assert model.predict_path == "keras (jit_compile=True (Keras compiles its own step))"
+    model.compile(steps_per_execution=2)
+    with pytest.raises(ValueError, match="steps_per_execution"):  # Keras' own answer
+        model.fit(x, y, epochs=1, verbose=0)
+    assert model.fit_path == "keras (steps_per_execution is not 1)"
 
 
 def test_dataset_input_goes_to_keras_fit():

@@ -8,7 +8,7 @@ from keras.src.utils.python_utils import pythonify_logs
 from zoo.backend.torch_graph import TorchGraph
 from zoo.backend.torch_loop import (Batches, callback_list, defines_hooks, graph_of,
                                     inference_mode, is_array, set_plain)
-from zoo.backend.torch_step import TorchStep
+from zoo.backend.torch_step import TorchStep, compiled_blocker
 
 SUPPORTED_EVALUATE = {"batch_size", "verbose", "callbacks", "return_dict"}
 SUPPORTED_PREDICT = {"batch_size", "verbose", "callbacks"}
@@ -67,7 +67,7 @@ def predict_blocker(model, x, kwargs):
         return "x is not a non-empty array"
     if type(model).predict_step is not TorchTrainer.predict_step or "predict_step" in vars(model):
         return "the model has its own predict_step"
-    return TorchGraph.blocker(model)
+    return compiled_blocker(model) or TorchGraph.blocker(model)
 
 
 def predict(model, x, batch_size=None, verbose="auto", callbacks=None):

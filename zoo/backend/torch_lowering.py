@@ -16,6 +16,9 @@ import torch
 import torch.nn.functional as F
 from keras.src.backend.torch.core import to_torch_dtype
 
+from zoo.backend import torch_lstm
+from zoo.layers.fused_lstm import FusedLSTM
+
 _ACTIVATIONS = {
     keras.activations.linear: None,
     keras.activations.relu: torch.relu,
@@ -96,6 +99,29 @@ def _embedding(layer):
     return embedding
 
 
+def _fused_lstm(layer):
+    if not torch_lstm.supports(layer) or layer.return_state:
+        return None
+    cell, units = layer.cell, layer.units
+
+    def fused_lstm(x, mask=None, training=False):
+        """`RNN.call` of the FusedLSTM without Keras' set-up around the kernel."""
+        if training and layer.dropout:  # input dropout masks: Keras' RNN set-up
+            return layer.call(x, mask=mask, training=training)
+        zeros = x.new_zeros((x.shape[0], units))
+        out = torch_lstm.lstm(
+            x, zeros, zeros, mask[0] if isinstance(mask, (list, tuple)) else mask,
+            cell.kernel._value, cell.recurrent_kernel._value, cell.bias._value,
+            return_sequences=layer.return_sequences, go_backwards=layer.go_backwards,
+            zero_output_for_mask=layer.zero_output_for_mask, return_state=False)
+        if out is None:  # a mask the kernel does not take: Keras' loop
+            return layer.call(x, mask=mask, training=training)
+        last_output, outputs, _ = out
+        return outputs if layer.return_sequences else last_output
+
+    return fused_lstm
+
+
 def _flatten(layer):
     if layer.data_format != "channels_last":
         return None
@@ -131,4 +157,5 @@ _LOWERINGS = {
     keras.layers.Reshape: _reshape,
     keras.layers.Permute: _permute,
     keras.layers.Add: _add,
+    FusedLSTM: _fused_lstm,
 }
