@@ -2,7 +2,8 @@
 """Speed of every zoo family against a hand-written PyTorch twin; writes docs/performance.md.
 
 For each family the zoo model is trained the way a user trains it (`compile()`, then
-`model.fit` on numpy arrays) on each requested Keras backend, beside a "twin": plain
+`model.fit` on numpy arrays: on torch the zoo's own loop, zoo/backend/fast_path.py) on
+each requested Keras backend, beside a "twin": plain
 `torch.nn` modules with the same architecture and the same number of trainable
 parameters (asserted), trained by a manual loop with `torch.optim.Adam` on the same
 synthetic data (fixed seed), batch size and learning rate. Inference is timed at batch
@@ -10,10 +11,12 @@ synthetic data (fixed seed), batch size and learning rate. Inference is timed at
 the direct call `model(x, training=False)`.
 
 A/B rows measure what the zoo does for speed side by side with the alternative: the
-convnet channels_last and channels_first, the convnet and the DCGAN built with Keras'
-own layers instead of `zoo.layers`' (`Case.keras_layers`), the MLP with
-`jit_compile=True` (`Case.compile`); LSTM kernels forward + backward, one vs two torch
-threads, and Keras' per-step paths are timed on their own.
+MLPs, convnet, LSTMs and forecaster through Keras' own fit/predict/__call__ instead of
+the zoo's torch loop (`Case.keras_loop`), the convnet channels_last and
+channels_first, the convnet and the DCGAN built with Keras' own layers instead of
+`zoo.layers`' (`Case.keras_layers`), the MLP with `jit_compile=True` (`Case.compile`);
+LSTM kernels forward + backward, one vs two torch threads, and Keras' per-step paths
+are timed on their own.
 
 Every backend runs in its own process (Keras fixes its backend at import), and so does
 the twin. The processes build and warm up everything first, then the parent asks them
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime
 import functools
 import json
@@ -77,10 +81,12 @@ class Case:
     backends: tuple = BACKENDS
     infer_batches: tuple = INFER_BATCHES
     steps_on: dict = field(default_factory=dict)  # fewer steps on a slow backend
-    # A/B variants: built with Keras' own layers in place of zoo.layers' (True), and
-    # compile() arguments beyond the zoo's defaults.
+    # A/B variants: built with Keras' own layers in place of zoo.layers' (True);
+    # compile() arguments beyond the zoo's defaults; fit/predict/__call__ through Keras'
+    # own code instead of the zoo's torch loop (`model.native_torch_loop = False`).
     keras_layers: bool = False
     compile: dict = field(default_factory=dict)
+    keras_loop: bool = False
 
     @property
     def samples(self):
@@ -88,12 +94,31 @@ class Case:
 
     @property
     def is_variant(self):
-        """An A/B row (Keras' layers, other compile arguments), not a zoo default."""
-        return self.keras_layers or bool(self.compile)
+        """An A/B row (Keras' layers, other compile arguments, Keras' loop, a forced
+        convolution layout), not a zoo default."""
+        return (self.keras_layers or self.keras_loop or bool(self.compile)
+                or "data_format" in self.config)
 
     def samples_on(self, worker):
         """Training samples per measurement on `worker` (a backend or the twin)."""
         return self.batch * self.steps_on.get(worker, self.steps)
+
+
+# Cases also measured through Keras' own fit/predict/__call__ (`Case.keras_loop`), as
+# "<name>_keras_loop", to measure the zoo's torch loop against Keras'.
+KERAS_LOOP_BASES = ("mlp_regressor", "mlp_classifier", "convnet", "lstm_tokens_pre",
+                    "lstm_floats", "lstm_forecaster")
+
+
+def keras_loop_name(name):
+    return f"{name}_keras_loop"
+
+
+def _keras_loop_variant(case):
+    """`case` on torch through Keras' fit/predict/__call__: same sizes, data and batches."""
+    return dataclasses.replace(case, name=keras_loop_name(case.name),
+                               label=f"{case.label}, Keras' fit/predict",
+                               backends=("torch",), keras_loop=True)
 
 
 def cases(scale="default"):
@@ -117,12 +142,14 @@ def cases(scale="default"):
              dict(input_dim=10, outputs=1, units=pick(64, 8), depth=2)),
         Case("mlp_classifier", "mlp_classifier", "mlp_classifier", pick(32, 8), pick(64, 2),
              dict(input_dim=30, num_classes=2, units=pick(64, 8), depth=2, dropout=0.3)),
-        # Keras' jit_compile=True on torch: torch.compile of the training step (training
-        # only: compiling predict too would double a long warm-up).
-        Case("mlp_classifier_jit", "mlp_classifier", "mlp_classifier, jit_compile=True",
-             pick(32, 8), pick(64, 2),
+        # Keras' jit_compile=True on torch: torch.compile of Keras' training step, so
+        # through Keras' fit (training only: compiling predict too would double a long
+        # warm-up).
+        Case("mlp_classifier_jit", "mlp_classifier",
+             "mlp_classifier, Keras' fit, jit_compile=True", pick(32, 8), pick(64, 2),
              dict(input_dim=30, num_classes=2, units=pick(64, 8), depth=2, dropout=0.3),
-             backends=("torch",), infer_batches=(), compile={"jit_compile": True}),
+             backends=("torch",), infer_batches=(), compile={"jit_compile": True},
+             keras_loop=True),
         # The zoo's default layout (data_format=None), and both layouts forced on torch.
         *[Case(name, "convnet", label, pick(128, 8), pick(8, 2),
                dict(input_shape=image, num_classes=10, filters=pick((32, 64), (4, 8)),
@@ -158,7 +185,13 @@ def cases(scale="default"):
         Case("dcgan_keras", "dcgan", "dcgan, Keras layers", pick(64, 4), 2, gan,
              backends=("torch",), keras_layers=True),
     ]
-    return {case.name: case for case in all_cases}
+    # each Keras-loop variant right after its case, so the two are measured close in time
+    ordered = []
+    for case in all_cases:
+        ordered.append(case)
+        if case.name in KERAS_LOOP_BASES:
+            ordered.append(_keras_loop_variant(case))
+    return {case.name: case for case in ordered}
 
 
 # The fused-LSTM kernel comparison (forward + backward of Embedding + LSTM + Dense(1)).
@@ -259,6 +292,8 @@ def build_zoo(case):
     keras.utils.set_random_seed(SEED)
     with _keras_layers(case.keras_layers):
         model = zoo.build(case.family, **case.config)
+    if case.keras_loop:  # Keras' own fit/evaluate/predict/__call__ (torch)
+        model.native_torch_loop = False
     x, y = make_data(case, case.samples)
     model.adapt(x, y)
     model.compile(**case.compile)
@@ -1220,24 +1255,37 @@ def section_numbers(result):
         for who, worker in (("zoo", "torch"), ("twin", TWIN)):
             one, two = (mid(worker, "convnet", "train", threads=t) for t in (1, 2))
             out["threads"][who] = (n / med[one], n / med[two], paired(result, two, one))
+    keras_mlp = keras_loop_name("mlp_classifier")
     for key, before, after in (("layout", "convnet_cl", "convnet_cf"),
                                ("convnet_layers", "convnet_keras", "convnet"),
                                ("dcgan_layers", "dcgan_keras", "dcgan"),
-                               ("jit", "mlp_classifier", "mlp_classifier_jit")):
+                               ("jit", keras_mlp, "mlp_classifier_jit")):
         rows = _ab_rows(result, med, all_cases, before, after)
         if rows:
             out[key] = rows
-    jit, eager = mid("torch", "mlp_classifier_jit", "train"), mid("torch", "mlp_classifier",
-                                                                  "train")
+    # the zoo's torch loop (after) against Keras' fit/predict/__call__ (before)
+    for name in KERAS_LOOP_BASES:
+        rows = _ab_rows(result, med, all_cases, keras_loop_name(name), name)
+        if rows:
+            out.setdefault("loop", {})[name] = rows
+    jit, eager = mid("torch", "mlp_classifier_jit", "train"), mid("torch", keras_mlp, "train")
     warmup = result.get("warmup", {}).get("torch", {})
     if jit in warmup and eager in warmup:
         out["jit_warmup"] = (warmup[eager], warmup[jit])
-    step_ids = {"fit": mid("torch", "mlp_classifier", "train"),
+    zoo_fit = mid("torch", "mlp_classifier", "train")
+    if jit in med and zoo_fit in med:
+        out["jit_vs_zoo"] = paired(result, jit, zoo_fit)  # gain of the zoo's loop
+    # ms per training step of mlp_classifier: the zoo's fit, Keras' per-step paths, Keras'
+    # fit (where its Keras-loop case ran) and the twin
+    step_ids = {"fit": zoo_fit, "keras_fit": eager,
                 "train_on_batch": mid("torch", "mlp_classifier", "train_on_batch"),
                 "train_step": mid("torch", "mlp_classifier", "train_step"),
                 "twin": mid(TWIN, "mlp_classifier", "train")}
+    if eager not in med:
+        del step_ids["keras_fit"]
     if all(i in med for i in step_ids.values()):
         steps = all_cases["mlp_classifier"].steps
+        out["steps_batch"] = all_cases["mlp_classifier"].batch
         out["steps"] = {k: med[i] / steps for k, i in step_ids.items()}
         out["steps_vs_twin"] = {k: paired(result, i, step_ids["twin"])
                                 for k, i in step_ids.items()}
@@ -1286,8 +1334,12 @@ def print_tables(result, log=print):
         log(f"\nconvnet training samples/s, torch threads 1 vs 2: zoo {t['zoo'][0]:.0f} vs "
             f"{t['zoo'][1]:.0f}; twin {t['twin'][0]:.0f} vs {t['twin'][1]:.0f}")
     if "steps" in numbers:
-        log("\nmlp_classifier ms per training step on torch: " + ", ".join(
-            f"{k} {v * 1e3:.2f}" for k, v in numbers["steps"].items()))
+        log("\nmlp_classifier ms per training step on torch (fit: the zoo's loop; "
+            "train_on_batch, train_step, keras_fit: Keras'): " + ", ".join(
+                f"{k} {v * 1e3:.2f}" for k, v in numbers["steps"].items()))
+    for name, rows in numbers.get("loop", {}).items():
+        log(f"\n{name}, Keras' fit/predict -> the zoo's torch loop: " + "; ".join(
+            f"{label} {_fmt_ratio(gain)}" for label, _, _, gain in rows))
 
 
 def _code_version():
@@ -1341,9 +1393,13 @@ def render_doc(result, command):
     add("- **zoo**: the zoo model, `adapt()`-ed and `compile()`-d with its defaults (Adam, "
         "learning rate 1e-3; the DCGAN: Adam 2e-4, beta_1 0.5, per network), trained by "
         "`model.fit(x, y, batch_size=..., epochs=1, verbose=0)` on numpy arrays; one "
-        "measurement is one `fit()` call (one epoch, its set-up included). Keras' defaults: "
-        "eager on torch, `tf.function` without XLA on TensorFlow (Keras' choice on a "
-        "CPU-only machine), `jax.jit` on JAX.")
+        "measurement is one `fit()` call (one epoch, its set-up included). On torch "
+        "`fit`, `predict` and the direct call run the zoo's torch loop (eager; see \"The "
+        "zoo's torch loop\" below), except in the rows marked \"Keras' fit/predict\", "
+        "built with `native_torch_loop = False`, which run Keras' own (as does the DCGAN, "
+        "not a `ZooModel`). Keras' defaults elsewhere: eager on torch, `tf.function` "
+        "without XLA on TensorFlow (Keras' choice on a CPU-only machine), `jax.jit` on "
+        "JAX.")
     add("- **twin**: plain `torch.nn` modules with the same layers and the same number of "
         "trainable parameters (asserted; torch's LSTM has a second bias vector, which the "
         "twin freezes at zero), a manual loop over shuffled batches with `torch.optim.Adam` "
@@ -1399,11 +1455,68 @@ def render_doc(result, command):
     return "\n".join(lines)
 
 
+def _loop_subsection(numbers, result):
+    """Lines of "The zoo's torch loop" (first in "What the zoo does for speed")."""
+    loop = numbers.get("loop")
+    if not loop:
+        return []
+    all_cases = cases(result["scale"])
+    lines = ["### The zoo's torch loop (`fit`, `evaluate`, `predict`, `__call__` on torch)\n"]
+    add = lines.append
+    add("On the torch backend `ZooModel.fit`, `evaluate`, `predict` and the direct call "
+        "`model(x)` run the zoo's own code (zoo/backend/fast_path.py and the `torch_*` "
+        "modules beside it) in place of Keras'. The model's functional graph is walked "
+        "once; afterwards each layer's computation runs directly, without Keras' "
+        "per-layer `Layer.__call__` machinery (the common layers, `Dense`, `Dropout`, "
+        "`Normalization`, `Embedding`, `Flatten`, `Reshape`, `Permute`, `Add`, as direct "
+        "torch code; the others through their own `call`). The numpy arrays become "
+        "tensors once and a batch is an index into them, in place of Keras' "
+        "DataLoader-based epoch iterator; batch callbacks run only when some callback "
+        "defines them, in place of Keras' thread-pool dispatch after every batch; the "
+        "training step computes Keras' loss, metrics and optimizer update from the "
+        "compiled objects. Keras' `CallbackList`, `History`, progress bar and validation "
+        "are kept, and training gives the weights and history Keras' `fit` gives (tested, "
+        "tests/training/test_torch_loop.py). Whatever the loop does not cover (other "
+        "backends, datasets, sample weights, a custom train step, several outputs, "
+        "regularizer losses, layers not in float32, ...) runs Keras' own methods. "
+        "`model.native_torch_loop = False` switches it off (Keras' `fit`, `evaluate`, "
+        "`predict` and `__call__` run); after each call `model.fit_path`, "
+        "`model.evaluate_path` and `model.predict_path` say which path ran: "
+        "`\"zoo torch loop\"` or `\"keras (<reason>)\"`. The DCGAN is not a `ZooModel` "
+        "(it trains with its own GAN step through Keras' `fit`) and does not take this "
+        "path.\n")
+    add("Predicted: in a `cProfile` of Keras' torch train step for the MLP, Keras' "
+        "per-layer `__call__` machinery, its loss and metric objects, the optimizer's "
+        "bookkeeping, the DataLoader per batch and the per-batch thread-pool callback "
+        "dispatch were most of a step that took several times the twin's. Removing them "
+        "should bring the MLPs close to the twin, help the small LSTMs and the forecaster "
+        "less (their torch kernels are a larger share of a step) and the convnet little "
+        "(its convolutions dominate). At batch 1, `predict` and the direct call should "
+        "gain most: there `predict`'s per-call set-up and the per-layer costs are most of "
+        "the time.\n")
+    add("Measured (torch; the same model with `native_torch_loop = False`, side by side; "
+        "gain paired per round):\n")
+    for name, rows in loop.items():
+        add(f"{all_cases[name].label}:\n")
+        add(_ab_table(rows, "Keras' fit/predict/call", "zoo torch loop"))
+        add("")
+    ratios = {r["case"]: r["ratio"] for r in numbers.get("train_rows", [])
+              if r["backend"] == "torch"}
+    pairs = [(all_cases[n].label, ratios[keras_loop_name(n)], ratios[n]) for n in loop
+             if n in ratios and keras_loop_name(n) in ratios]
+    if pairs:
+        add("Training speed relative to the twin (training table), Keras' `fit` -> the "
+            "zoo's loop: " + "; ".join(f"{label} {_fmt_ratio(a)} -> {_fmt_ratio(b)}"
+                                         for label, a, b in pairs) + ".\n")
+    return lines
+
+
 def _speed_section(numbers, result):
     lines = ["## What the zoo does for speed\n",
              "Each measure, the gain predicted before measuring (reasoning, no number) and "
              "the gain this run measured.\n"]
     add = lines.append
+    lines += _loop_subsection(numbers, result)
     if "kernel" in numbers:
         k, vs = numbers["kernel"], numbers["kernel_vs"]
         s = lstm_kernel_sizes(result["scale"])
@@ -1490,12 +1603,17 @@ def _speed_section(numbers, result):
             "backward, optimizer) were captured in one graph, since Keras' per-layer Python "
             "work would vanish; a loss if Dynamo breaks the graph at Keras' Python "
             "machinery.\n")
-        add("Measured (mlp_classifier, torch; gain paired per round):\n")
+        add("Measured (mlp_classifier, torch, both through Keras' `fit` with "
+            "`native_torch_loop = False`: `jit_compile` compiles Keras' train step; gain "
+            "paired per round):\n")
         add(_ab_table(rows, "eager (Keras' default)", "jit_compile=True"))
         if "jit_warmup" in numbers:
             eager, jit = numbers["jit_warmup"]
             add(f"\nWarm-up (first `fit()` call): eager {eager:.1f} s, jit_compile "
                 f"{jit:.1f} s.")
+        if numbers.get("jit_vs_zoo") is not None:
+            add(f"\nThe zoo's torch loop (eager; the `mlp_classifier` row) trains "
+                f"{_fmt_ratio(numbers['jit_vs_zoo'])} as fast as the jit_compile=True step.")
         add("\nCompiling even the model's forward pass alone (`torch.compile` of "
             "`model(x, training=True)`) broke the graph inside Keras (TensorFlow's "
             "`executing_eagerly` reached through Keras' preprocessing layers, dict "
@@ -1505,14 +1623,14 @@ def _speed_section(numbers, result):
     add("### Measures considered and not taken\n")
     add("- `steps_per_execution > 1` (several batches per step call): Keras' torch trainer "
         "refuses it (\"`steps_per_execution` must be 1 with the PyTorch backend\").")
-    add("- A lighter `Normalization` layer in the MLPs: Keras' per-call machinery costs "
-        "the same for `Normalization` as for `Dense`, and its computation is a few "
-        "elementwise operations on a 32 x 30 batch, so replacing it would save a small "
-        "part of one of the MLP's six layer calls, against a step that is several times "
-        "the twin's (see the causes below). Not done.")
-    add("- `torch.no_grad()` around inference: `predict` already runs without gradient "
-        "tracking; the direct call is `keras.Model.__call__`, which the zoo's model base "
-        "class does not override (the no_grad columns measure what it would give).")
+    add("- A lighter `Normalization` layer in the MLPs: not needed as a layer of its own. "
+        "Inside the zoo's torch graph `Normalization` is lowered to direct torch code (a "
+        "subtraction and a division), as `Dense` is; through Keras' own path it still "
+        "costs a whole Keras layer call.")
+    add("- `torch.no_grad()` inside the direct call: on torch `ZooModel.__call__` runs the "
+        "zoo's graph but, as Keras' call does, leaves gradient tracking on, since a caller "
+        "may differentiate through `model(x)`; `predict` runs without it. The no_grad "
+        "columns measure what wrapping the call in `torch.no_grad()` gives.")
     add("")
     if "threads" in numbers:
         t = numbers["threads"]
@@ -1548,7 +1666,8 @@ def _shortfall_section(train_rows, infer_rows, numbers, layouts):
     lines = ["## Where the zoo falls short of the goal\n",
              f"Goal, on torch: training >= {GOALS['train']}x the twin for every family; "
              f"inference >= {GOALS[256]}x at batch 256 and >= {GOALS[1]}x at batch 1. "
-             "Ratios on torch from the tables above (**below goal** marked):\n"]
+             "Ratios on torch from the tables above, the zoo's defaults only (A/B rows "
+             "left out; **below goal** marked):\n"]
     add = lines.append
     infer = {(r["case"], r["batch"]): r for r in infer_rows if r["backend"] == "torch"}
     rows, short = [], 0
@@ -1559,65 +1678,156 @@ def _shortfall_section(train_rows, infer_rows, numbers, layouts):
         short += r["ratio"] < GOALS["train"]
         for batch in INFER_BATCHES:
             for what in ("predict", "call"):
-                value = infer[(r["case"], batch)][f"{what}_ratio"]
+                value = infer.get((r["case"], batch), {}).get(f"{what}_ratio")
                 cells.append(_fmt_ratio(value, GOALS[batch]))
-                short += value < GOALS[batch]
+                short += value is not None and value < GOALS[batch]
         rows.append(cells)
     add(_md_table(["family", "training", "predict b1", "call b1", "predict b256",
                    "call b256"], rows))
     add(f"\n{short} of {len(rows) * 5} torch ratios are below the goal.\n")
     add("### Causes found\n")
     add("Found by profiling (`cProfile`) the torch runs and by the measurements below.\n")
-    if "steps" in numbers:
-        s, v = numbers["steps"], numbers["steps_vs_twin"]
-        add(f"- **Keras' fixed cost per step and per layer (torch trainer).** mlp_classifier, "
-            f"ms per training step of batch 32: `fit()` {s['fit'] * 1e3:.2f}, "
-            f"`train_on_batch` {s['train_on_batch'] * 1e3:.2f}, Keras' `train_step` called "
-            f"directly {s['train_step'] * 1e3:.2f}, the twin {s['twin'] * 1e3:.2f} "
-            f"(`train_step` takes {v['train_step']:.1f}x the twin's time, `fit()` "
-            f"{v['fit']:.1f}x). Inside `train_step` the time goes to Keras' `Layer.__call__` "
-            "machinery around every layer (argument and mask handling, autocast and name "
-            "scopes, nested-structure maps; the preprocessing-layer path of `Normalization`, "
-            "which the MLPs and float-input LSTMs run twice), the loss and metric objects "
-            "(running means updated through variable assignments every step) and the "
-            "optimizer's bookkeeping; `fit()` adds its epoch iterator (a torch DataLoader "
-            "slicing the numpy arrays) and callbacks dispatched to a thread pool after "
-            "every batch (a thread hand-off per step, which also makes the zoo's times "
-            "swing more than the twin's on a busy machine: see the round range column). The "
-            "cost is per step and per layer, not per sample: it dominates the MLPs and the "
-            "small LSTMs (the forecaster wraps its small LSTM in many small Keras layers: "
-            "Keras layers column) and fades as the work per step grows (convnet, the token "
-            "LSTM, the DCGAN). No single part dominates: in a profile of the MLP's step the "
-            "forward pass through the layers is the largest share (under half), then the "
-            "backward pass, the optimizer's update, the loss and the metric, so replacing "
-            "any one zoo layer or object moves a step by a few percent at most; the gap is "
-            "Keras' eager training step itself (on JAX, where `jax.jit` compiles the whole "
-            "step, the same models train faster than the twin; `jit_compile` on torch did "
-            "not help, see above).")
-    add("- **`model.predict` per call.** Every call builds a data adapter, an epoch "
-        "iterator, a callback list (and its thread pool) and concatenates the outputs; at "
-        "batch 1 that is most of the time (predict vs call columns). For one-sample "
-        "latency, call the model directly.")
+    lines += _keras_path_causes(numbers, train_rows)
     add("- **The direct call records an autograd graph on torch.** `model(x, training=False)` "
-        "leaves gradient tracking on (only `predict` turns it off); the no_grad columns "
-        "show what `with torch.no_grad():` around the call gives.")
-    default = layouts.get("convnet")
-    add("- **Channels-last convolutions and pooling on torch.** Keras transposes around "
-        "every channels_last convolution and pooling (convnet channels_last vs "
-        f"channels_first rows; `data_format=None` ran {default} on torch in this run).")
-    add("- **Fixed costs at batch 1.** At batch 1 the twin's forward pass takes tenths of "
-        "a millisecond; one Keras layer call costs about as much on torch, and `predict` "
-        "adds its per-call set-up: the batch-1 goal is out of reach through Keras' call "
-        "path for every family but the largest.")
-    add("- **Other backends** (no goal set; for the record): TensorFlow's `predict` costs "
-        "tens of milliseconds per call on this machine, and its LSTMs run a `tf.while_loop` "
-        "without a fused CPU kernel; on TensorFlow and JAX the direct call of an LSTM model "
-        "runs eagerly (JAX re-traces its `lax.scan` on every call), hundreds of "
-        "milliseconds; on JAX the DCGAN training step is slow in the gradient of the "
-        "generator's transposed convolutions on XLA's CPU backend, while the forward pass "
-        "(inference) is not.")
+        "(the zoo's graph on torch, as Keras' call) leaves gradient tracking on (only "
+        "`predict` turns it off); the no_grad columns show what `with torch.no_grad():` "
+        "around the call gives.")
+    if "layout" in numbers:
+        default = layouts.get("convnet")
+        add("- **Channels-last convolutions and pooling on torch.** torch's kernels take "
+            "NCHW: a channels_last convolution or pooling is transposed to NCHW and back "
+            "around each call (convnet channels_last vs channels_first rows"
+            + (f"; `data_format=None` ran {default} on torch in this run" if default else "")
+            + ").")
+    lines += _batch_one_cause(train_rows, infer_rows)
+    lines += _other_backends_cause(train_rows, infer_rows)
     add("")
     return "\n".join(lines)
+
+
+def _keras_path_causes(numbers, train_rows):
+    """The "Causes found" bullets on Keras' own torch path, which the Keras-loop rows
+    still measure and the zoo's torch loop avoids."""
+    lines = []
+    loop = numbers.get("loop", {})
+    labels = {r["case"]: r["label"] for r in train_rows}
+    text = "- **Keras' own torch path: a fixed cost per step and per layer.**"
+    if "steps" in numbers:
+        s, v = numbers["steps"], numbers["steps_vs_twin"]
+        keras_fit = "keras_fit" in s
+        text += (f" mlp_classifier, ms per training step of batch {numbers['steps_batch']}: "
+                 + (f"Keras' `fit()` {s['keras_fit'] * 1e3:.2f}, " if keras_fit else "")
+                 + f"Keras' `train_on_batch` {s['train_on_batch'] * 1e3:.2f}, Keras' "
+                 f"`train_step` called directly {s['train_step'] * 1e3:.2f}; the zoo's "
+                 f"`fit()` {s['fit'] * 1e3:.2f}; the twin {s['twin'] * 1e3:.2f} (Keras' "
+                 f"`train_step` takes {v['train_step']:.1f}x the twin's time, "
+                 + (f"Keras' `fit()` {v['keras_fit']:.1f}x, " if keras_fit else "")
+                 + f"the zoo's `fit()` {v['fit']:.1f}x). `fit` is the zoo's torch loop; "
+                 "`train_on_batch` and `train_step` are Keras' and the zoo leaves them so.")
+    text += (" Inside Keras' `train_step` the time goes to Keras' `Layer.__call__` "
+             "machinery around every layer (argument and mask handling, autocast and name "
+             "scopes, nested-structure maps; the preprocessing-layer path of "
+             "`Normalization`, which the MLPs and float-input LSTMs run twice), the loss and "
+             "metric objects (running means updated through variable assignments every "
+             "step) and the optimizer's bookkeeping; Keras' `fit()` adds its epoch iterator "
+             "(a torch DataLoader slicing the numpy arrays) and callbacks dispatched to a "
+             "thread pool after every batch. No single part dominated a profile of the "
+             "MLP's step (the forward pass through the layers the largest share, under "
+             "half, then the backward pass, the optimizer's update, the loss and the "
+             "metric), so replacing one layer or object would move a step by a few percent: "
+             "the zoo's torch loop replaces the whole path instead (see \"The zoo's torch "
+             "loop\" above).")
+    gains = sorted(((rows[0][3], labels.get(name, name)) for name, rows in loop.items()
+                    if rows[0][3] is not None), reverse=True)
+    if gains:
+        text += (" The cost is per step and per layer, not per sample; the zoo's loop gains "
+                 "most in training where it weighs most (Keras' `fit` -> the zoo's, this "
+                 "run, largest gain first: " + "; ".join(
+                     f"{label} {_fmt_ratio(g)}" for g, label in gains) + ").")
+    if "jit" in numbers:
+        text += (f" `jit_compile=True` on torch measured {_fmt_ratio(numbers['jit'][0][3])} "
+                 "Keras' eager `fit` (see above).")
+    jax = {r["case"]: r["ratio"] for r in train_rows if r["backend"] == "jax"}
+    mlps = [(labels[n], jax[n]) for n in ("mlp_regressor", "mlp_classifier") if n in jax]
+    if mlps:
+        text += (" On JAX, where `jax.jit` compiles Keras' whole step, the MLPs train at "
+                 + " and ".join(f"{_fmt_ratio(r)} the twin ({label})" for label, r in mlps)
+                 + ".")
+    if "steps" in numbers or gains:
+        lines.append(text)
+    predict = [(labels.get(name, name), a, b, g) for name, rows in loop.items()
+               for label, a, b, g in rows if label == "predict batch 1, ms"]
+    lines.append(
+        "- **Keras' `model.predict` per call.** Every call of Keras' `predict` builds a data "
+        "adapter, an epoch iterator, a callback list (and its thread pool) and "
+        "concatenates the outputs; at small batches that is most of its time. The zoo's "
+        "`predict` on torch converts the array once and makes no callback list when there "
+        "is no callback" + (": at batch 1, Keras' `predict` -> the zoo's, ms: " + "; ".join(
+            f"{label} {_fmt_ms(a)} -> {_fmt_ms(b)} ({_fmt_ratio(g)})"
+            for label, a, b, g in predict) if predict else "") + ".")
+    return lines
+
+
+def _batch_one_cause(train_rows, infer_rows):
+    """The "Fixed costs at batch 1" bullet, from the default torch rows of the run."""
+    default = {r["case"] for r in train_rows if r["backend"] == "torch"
+               and not cases()[r["case"]].is_variant}
+    rows = [r for r in infer_rows if r["backend"] == "torch" and r["batch"] == 1
+            and r["case"] in default]
+    twin = [r["twin"] for r in rows if r["twin"] is not None]
+    if not twin:
+        return []
+    below = []
+    for r in rows:
+        short = [f"{what} {r[f'{what}_ratio']:.2f}x" for what in ("predict", "call")
+                 if r[f"{what}_ratio"] is not None and r[f"{what}_ratio"] < GOALS[1]]
+        if short:
+            below.append(f"{r['label']} ({', '.join(short)})")
+    return [f"- **Fixed costs at batch 1.** At batch 1 the twin's forward pass takes "
+            f"{_fmt_ms(min(twin))} to {_fmt_ms(max(twin))} ms in this run. The zoo's graph "
+            "still runs each layer as a Python call (a torch function or the layer's own "
+            "`call`) and converts the numpy input and the output, and `predict` adds its "
+            "(smaller) per-call set-up: a fixed cost that weighs most beside the smallest "
+            "forward passes"
+            + ("; the DCGAN, not a `ZooModel`, runs Keras' `predict` and call, with their "
+               "per-call and per-layer costs. " if any(
+                   cases()[r["case"]].family == "dcgan" for r in rows) else ". ")
+            + (f"Below the batch-1 goal on torch in this run: {'; '.join(below)}."
+               if below else "Every family reaches the batch-1 goal on torch in this run.")]
+
+
+def _other_backends_cause(train_rows, infer_rows):
+    """The "Other backends" bullet (no goal there), from the run's TensorFlow/JAX rows."""
+    def spread(values):
+        values = [v for v in values if v is not None]
+        return f"{_fmt_ms(min(values))} to {_fmt_ms(max(values))} ms" if values else None
+
+    family = {name: case.family for name, case in cases().items()}
+    parts = []
+    tf_predict = spread(r["predict"] for r in infer_rows
+                        if r["backend"] == "tensorflow" and r["batch"] == 1)
+    if tf_predict:
+        parts.append(f"TensorFlow's `predict` takes {tf_predict} per call at batch 1, and "
+                     "its LSTMs run a `tf.while_loop` without a fused CPU kernel")
+    lstm_call = spread(r["call"] for r in infer_rows
+                       if r["backend"] in ("tensorflow", "jax") and r["batch"] == 1
+                       and family.get(r["case"], "").startswith("lstm_"))
+    if lstm_call:
+        parts.append("on TensorFlow and JAX the direct call of an LSTM model runs eagerly "
+                     f"(JAX re-traces its `lax.scan` on every call): {lstm_call} at batch 1")
+    gan = {(r["backend"]): r["ratio"] for r in train_rows if r["case"] == "dcgan"}
+    if "jax" in gan:
+        gan_infer = [r["call_ratio"] for r in infer_rows if r["backend"] == "jax"
+                     and r["case"] == "dcgan" and r["batch"] == max(INFER_BATCHES)]
+        parts.append(f"on JAX the DCGAN trains at {_fmt_ratio(gan['jax'])} the twin, slow "
+                     "in the gradient of the generator's transposed convolutions on XLA's "
+                     "CPU backend, while the forward pass is not"
+                     + (f" (direct call at batch {max(INFER_BATCHES)}: "
+                        f"{_fmt_ratio(gan_infer[0])} the twin)"
+                        if gan_infer and gan_infer[0] is not None else ""))
+    if not parts:
+        return []
+    return ["- **Other backends** (no goal set; for the record): " + "; ".join(parts) + "."]
 
 
 # --------------------------------------------------------------------------------------
@@ -1652,7 +1862,7 @@ def main(argv=None):
     all_cases = cases(args.scale)
     if args.list:
         for name, case in all_cases.items():
-            print(f"{name:18s} {case.label}: {case.config} {case.data or ''}")
+            print(f"{name:26s} {case.label}: {case.config} {case.data or ''}")
         return 0
     threads = args.threads
     if threads is None:

@@ -110,3 +110,32 @@ def test_core_measures_one_tiny_config():
     assert {r["batch"] for r in infer_rows} == set(benchmark.INFER_BATCHES)
     assert all(r["ratio"] > 0 and r["twin"] > 0 for r in train_rows)
     assert "mlp_classifier" in benchmark.train_table(train_rows)
+
+
+def test_keras_loop_variants_mirror_their_case():
+    """Each Keras-loop case is its base case (sizes, data, inference batches) on torch
+    through Keras' own fit/predict/__call__, counted as an A/B variant."""
+    for name in benchmark.KERAS_LOOP_BASES:
+        base, variant = TINY[name], TINY[benchmark.keras_loop_name(name)]
+        assert variant.keras_loop and variant.is_variant and not base.is_variant
+        assert variant.backends == ("torch",)
+        for attribute in ("family", "config", "data", "batch", "steps", "infer_batches"):
+            assert getattr(variant, attribute) == getattr(base, attribute), attribute
+
+
+@pytest.mark.parametrize("name", benchmark.KERAS_LOOP_BASES)
+def test_keras_loop_case_trains_through_keras(name):
+    """The Keras-loop case's fit and predict run Keras' code, the base case's the zoo's
+    torch loop."""
+    import keras
+
+    if keras.backend.backend() != "torch":
+        pytest.skip("the zoo's torch loop (native_torch_loop) exists on torch only")
+    for case, path in ((TINY[name], "zoo torch loop"),
+                       (TINY[benchmark.keras_loop_name(name)], "keras")):
+        model = benchmark.build_zoo(case)
+        x, y = benchmark.make_data(case, case.samples)
+        model.fit(x, y, batch_size=case.batch, epochs=1, verbose=0)
+        model.predict(benchmark.inference_inputs(case, 1), batch_size=1, verbose=0)
+        assert model.fit_path.startswith(path), (case.name, model.fit_path)
+        assert model.predict_path.startswith(path), (case.name, model.predict_path)
