@@ -54,3 +54,20 @@ def test_symbolic_and_nested_calls_stay_keras():
     np.testing.assert_allclose(keras.ops.convert_to_numpy(outer(x)), expected, atol=1e-6)
     stacked = keras.Sequential([model, keras.layers.Dense(1)])
     assert tuple(stacked(x).shape) == (32, 1)
+
+
+@pytest.mark.parametrize("arch", ["dcgan", "conditional_gan"])
+def test_gan_call_predict_and_generate_match_keras(arch):
+    model = zoo.build(arch, **zoo.get_architecture(arch).tiny)
+    inputs = model.example_inputs(5)
+    labels = None if model.num_classes is None else np.arange(5) % model.num_classes
+    results = []
+    for native in (False, True):
+        model.native_torch_loop = native
+        results.append((keras.ops.convert_to_numpy(model(inputs, training=False)),
+                        model.predict(inputs, batch_size=2, verbose=0),
+                        model.generate(5, labels=labels, seed=3)))
+        assert model.predict_path == ("zoo torch loop" if native else
+                                      "keras (native_torch_loop is False)")
+    for keras_result, zoo_result in zip(*results):
+        np.testing.assert_allclose(keras_result, zoo_result, atol=1e-6)

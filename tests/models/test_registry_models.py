@@ -111,3 +111,14 @@ def test_labels_beyond_the_class_count_raise_a_clear_error(name):
     bad[0] = model.num_classes
     with pytest.raises(ValueError, match="num_classes"):
         model.fit(x, bad, epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("module", ["zoo.models.base", "zoo.models.regression",
+                                    "zoo.models.classifier", "zoo.models.cnn",
+                                    "zoo.models.lstm"])
+def test_model_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0, module

@@ -10,22 +10,23 @@ from keras.src.backend.common.stateless_scope import in_stateless_scope
 from keras.src.backend.common.symbolic_scope import in_symbolic_scope
 from keras.src.backend.torch.core import get_device
 
-from zoo.backend.torch_graph import TorchGraph
-from zoo.backend.torch_loop import graph_of
+from zoo.backend.torch_loop import forward_blocker, forward_of, network_of
 
 
 def call(model, args, kwargs):
-    """The model's output for `args[0]`, or None when Keras' `__call__` must run."""
+    """The model's output for `args[0]` (a tensor or array, or a list of them), or None
+    when Keras' `__call__` must run."""
     if len(args) != 1 or (kwargs and set(kwargs) != {"training"}):
         return None
-    x = args[0]
-    if isinstance(x, np.ndarray):
-        x = torch.as_tensor(x, device=get_device())
-    elif not isinstance(x, torch.Tensor) or x.device.type == "meta":
-        return None
+    inputs = list(args[0]) if isinstance(args[0], (list, tuple)) else [args[0]]
+    for i, x in enumerate(inputs):
+        if isinstance(x, np.ndarray):
+            inputs[i] = torch.as_tensor(x, device=get_device())
+        elif not isinstance(x, torch.Tensor) or x.device.type == "meta":
+            return None
     if global_state.get_global_attribute("current_call_ctx") is not None \
             or in_stateless_scope() or in_symbolic_scope():
         return None
-    if len(model.outputs) != 1 or TorchGraph.blocker(model):
+    if forward_blocker(model) or len(inputs) != len(network_of(model)[0].inputs):
         return None
-    return graph_of(model)([x], training=bool(kwargs.get("training")))[0]
+    return forward_of(model)(inputs, training=bool(kwargs.get("training")))[0]

@@ -5,9 +5,12 @@ import numpy as np
 import torch
 from keras.src.utils.python_utils import pythonify_logs
 
+from keras.src.backend.torch.trainer import TorchTrainer
+
 from zoo.backend.torch_graph import TorchGraph
-from zoo.backend.torch_loop import (Batches, callback_list, defines_hooks, graph_of,
-                                    inference_mode, is_array, set_plain)
+from zoo.backend.torch_loop import (Batches, as_array_list, callback_list, defines_hooks,
+                                    forward_blocker, forward_of, graph_of, inference_mode,
+                                    is_array, network_of, set_plain)
 from zoo.backend.torch_step import TorchStep, compiled_blocker
 
 SUPPORTED_EVALUATE = {"batch_size", "verbose", "callbacks", "return_dict"}
@@ -15,6 +18,8 @@ SUPPORTED_PREDICT = {"batch_size", "verbose", "callbacks"}
 
 
 def _extra(kwargs, supported, what):
+    if kwargs.keys() <= supported:
+        return None
     extra = sorted(k for k, v in kwargs.items() if k not in supported and v is not None)
     return f"{what} argument(s) {extra} go to Keras' {what}" if extra else None
 
@@ -58,22 +63,24 @@ def evaluate(model, x, y, batch_size=None, verbose="auto", callbacks=None, retur
 
 def predict_blocker(model, x, kwargs):
     """Why `predict` here would not give Keras' result, or None."""
-    from keras.src.backend.torch.trainer import TorchTrainer
-
     reason = _extra(kwargs, SUPPORTED_PREDICT, "predict")
     if reason:
         return reason
-    if not is_array(x) or not len(x):
-        return "x is not a non-empty array"
+    arrays = as_array_list(x)
+    if arrays is None:
+        return "x is not a non-empty array (or list of arrays of one length)"
     if type(model).predict_step is not TorchTrainer.predict_step or "predict_step" in vars(model):
         return "the model has its own predict_step"
-    return compiled_blocker(model) or TorchGraph.blocker(model)
+    reason = compiled_blocker(model) or forward_blocker(model)
+    if reason is None and len(arrays) != len(network_of(model)[0].inputs):
+        return f"x has {len(arrays)} arrays for {len(network_of(model)[0].inputs)} inputs"
+    return reason
 
 
 def predict(model, x, batch_size=None, verbose="auto", callbacks=None):
     """The model's outputs on `x` as numpy arrays, as `keras.Model.predict` returns them."""
-    data = Batches((x,), batch_size)
-    graph = graph_of(model)
+    data = Batches(as_array_list(x), batch_size)
+    forward = forward_of(model)
     callbacks = callback_list(model, callbacks, verbose, 1, data.count)
     hooks = defines_hooks(callbacks, "on_predict_batch_begin", "on_predict_batch_end")
     inference_mode(model)
@@ -84,7 +91,7 @@ def predict(model, x, batch_size=None, verbose="auto", callbacks=None):
         for batch in range(data.count):
             if hooks:
                 callbacks.on_predict_batch_begin(batch)
-            outputs = graph(data(batch), training=False)
+            outputs = forward(data(batch), training=False)
             chunks.append(outputs)
             if hooks:
                 callbacks.on_predict_batch_end(batch, {"outputs": _single(outputs)})

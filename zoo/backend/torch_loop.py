@@ -18,6 +18,15 @@ def is_array(a):
     return isinstance(a, (np.ndarray, torch.Tensor))
 
 
+def as_array_list(x):
+    """`x` (an array, or a list / tuple of arrays of one length) as a list, or None."""
+    arrays = list(x) if isinstance(x, (list, tuple)) else [x]
+    if not arrays or not all(is_array(a) for a in arrays) or not len(arrays[0]) \
+            or any(len(a) != len(arrays[0]) for a in arrays):
+        return None
+    return arrays
+
+
 def graph_of(model):
     """The model's `TorchGraph`, built once and kept on the model."""
     graph = model.__dict__.get("_zoo_torch_graph")
@@ -25,6 +34,32 @@ def graph_of(model):
         graph = TorchGraph(model)
         set_plain(model, "_zoo_torch_graph", graph)
     return graph
+
+
+def network_of(model):
+    """(functional network, post-processing or None) that compute `model`'s call: the
+    model itself for a zoo model; a GAN names its sampler and output scaling
+    (`native_call_parts`)."""
+    parts = getattr(model, "native_call_parts", None)
+    return parts() if parts is not None else (model, None)
+
+
+def forward_blocker(model):
+    """Why `model`'s call cannot run through a `TorchGraph`, or None."""
+    network, _ = network_of(model)
+    reason = TorchGraph.blocker(network)
+    if reason is None and len(network.outputs) != 1:
+        return "the model has several outputs"
+    return reason
+
+
+def forward_of(model):
+    """`(inputs, training) -> [output]`: the model's call through its network's graph."""
+    network, post = network_of(model)
+    graph = graph_of(network)
+    if post is None:
+        return graph
+    return lambda inputs, training=False: [post(graph(inputs, training=training)[0])]
 
 
 def set_plain(model, name, value):

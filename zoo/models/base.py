@@ -10,28 +10,38 @@ class itself.
 import keras
 import numpy as np
 
-from zoo.backend import fast_path
 from zoo.models import validation
 from zoo.models.constructor_config import ConstructorConfig
+from zoo.models.native_paths import NativePaths
 
 
-class ZooModel(ConstructorConfig, keras.Model):
+class ZooModel(NativePaths, ConstructorConfig, keras.Model):
     """Base class: stores constructor arguments, validates data, compiles with defaults.
 
     Subclasses build their graph, then call
     `super().__init__(inputs=..., outputs=..., config={...every argument...})` and set
     `target_kind` to "classes" (integer class ids) or "values" (regression targets).
+
+    On the torch backend `fit`, `evaluate`, `predict` and `model(x)` on arrays run the
+    zoo's own path (zoo/backend/fast_path.py), which gives Keras' results at a fraction
+    of Keras' per-step cost; anything it does not cover goes to Keras. After each call
+    `fit_path` / `evaluate_path` / `predict_path` say which ran (and why Keras);
+    `native_torch_loop = False` turns it off.
+
+    Example:
+        >>> import keras, numpy as np, zoo
+        >>> x, y = np.random.rand(64, 4), np.random.randint(0, 2, 64)
+        >>> model = zoo.MLPClassifier(input_dim=4, num_classes=2, units=8).adapt(x)
+        >>> model.compile()
+        >>> history = model.fit(x, y, epochs=2, verbose=0)
+        >>> model.fit_path == ("zoo torch loop" if keras.backend.backend() == "torch"
+        ...                    else f"keras (the {keras.backend.backend()} backend)")
+        True
     """
 
     target_kind = "values"
     default_loss = "mse"
     default_metrics = ()
-    # On torch, `fit` / `evaluate` / `predict` on arrays run the zoo's loops
-    # (zoo/backend/fast_path.py), which give Keras' results several times faster; set
-    # False to use Keras' own. After each call, `fit_path` / `evaluate_path` /
-    # `predict_path` say which ran (and, for Keras, why).
-    native_torch_loop = True
-    fit_path = evaluate_path = predict_path = None
 
     def __init__(self, *, inputs, outputs, config, name=None, **kwargs):
         super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
@@ -102,31 +112,19 @@ class ZooModel(ConstructorConfig, keras.Model):
             self.validate_inputs(validation_data[0])
             self.validate_targets(validation_data[1])
 
-    def __call__(self, *args, **kwargs):
-        """Keras' `__call__`; on torch an eager top-level call runs the zoo's graph
-        (`zoo/backend/torch_call.py`), which returns the same outputs."""
-        out = fast_path.call(self, args, kwargs)
-        return out if out is not None else super().__call__(*args, **kwargs)
-
     def fit(self, x=None, y=None, *args, **kwargs):
         self._validate(x, y, kwargs.get("validation_data"))
-        done = None if args else fast_path.fit(self, x, y, kwargs)
-        if args:
-            self.fit_path = f"{fast_path.KERAS} (positional arguments after y)"
+        done = self._route("fit", args, kwargs, x, y)
         return done if done is not None else super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         self._validate(x, y)
-        done = None if args else fast_path.evaluate(self, x, y, kwargs)
-        if args:
-            self.evaluate_path = f"{fast_path.KERAS} (positional arguments after y)"
+        done = self._route("evaluate", args, kwargs, x, y)
         return done if done is not None else super().evaluate(x, y, *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
         self._validate(x)
-        done = None if args else fast_path.predict(self, x, kwargs)
-        if args:
-            self.predict_path = f"{fast_path.KERAS} (positional arguments after x)"
+        done = self._route("predict", args, kwargs, x)
         return done if done is not None else super().predict(x, *args, **kwargs)
 
     def loss_on(self, x, y):

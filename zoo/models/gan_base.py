@@ -25,6 +25,7 @@ from keras import ops
 from zoo.backend import gan_step
 from zoo.models import gan_checks, gan_examples, gan_mmd, gan_networks, validation
 from zoo.models.constructor_config import ConstructorConfig
+from zoo.models.native_paths import NativePaths
 
 HALF_STEPS = ("discriminator", "generator")  # the order of one training step
 
@@ -67,7 +68,7 @@ def _resolve_optimizer(own, shared):
     return template.__class__.from_config(template.get_config())
 
 
-class GAN(ConstructorConfig, keras.Model):
+class GAN(NativePaths, ConstructorConfig, keras.Model):
     """Shared base of `DCGAN` and `ConditionalGAN` (`num_classes` None: unconditional).
 
     Attributes: `generator` and `discriminator` (functional models working in [-1, 1]),
@@ -187,6 +188,11 @@ class GAN(ConstructorConfig, keras.Model):
 
     def call(self, inputs, training=False):
         return self.to_data_range(self.sampler(inputs, training=training))
+
+    def native_call_parts(self):
+        """(network, post-processing) that compute `call`: what the zoo's torch path
+        runs for `model(...)` and `predict` (zoo/backend/torch_loop.py)."""
+        return self.sampler, self.to_data_range
 
     def update_generator_ema(self):
         """Move `generator_ema` towards `generator` (after each generator half-step).
@@ -323,7 +329,8 @@ class GAN(ConstructorConfig, keras.Model):
 
     def predict(self, x, *args, **kwargs):
         self.validate_generator_inputs(x)
-        return super().predict(x, *args, **kwargs)
+        done = self._route("predict", args, kwargs, x)
+        return done if done is not None else super().predict(x, *args, **kwargs)
 
     def fit(self, x=None, y=None, *args, **kwargs):
         """Keras `fit`: images `x` in `data_range` (and int class ids `y` when conditional)."""

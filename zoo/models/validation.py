@@ -11,8 +11,9 @@ def is_array_like(x):
 def _dtype_kind(x):
     import keras
 
-    if isinstance(x, np.ndarray) and x.dtype.kind in "OUSV":
-        return "other", str(x.dtype)
+    if isinstance(x, np.ndarray):
+        kind = {"i": "int", "u": "int", "f": "float", "b": "bool"}.get(x.dtype.kind, "other")
+        return kind, str(x.dtype)
     try:
         dtype = keras.backend.standardize_dtype(x.dtype)
     except ValueError:
