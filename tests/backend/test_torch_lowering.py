@@ -29,6 +29,14 @@ def _layer_cases():
         (norm, floats), (denorm, floats),
         (keras.layers.Embedding(9, 3), tokens),
         (keras.layers.Flatten(), rng.normal(size=(4, 2, 3)).astype("float32")),
+        (keras.layers.Flatten(data_format="channels_first"),
+         rng.normal(size=(4, 2, 3, 5)).astype("float32")),
+        (keras.layers.Rescaling(1 / 255, offset=-0.5),
+         rng.integers(0, 255, size=(4, 3, 3, 1)).astype("float32")),
+        (keras.layers.MaxPooling2D(2, data_format="channels_first"),
+         rng.normal(size=(4, 3, 7, 6)).astype("float32")),
+        (keras.layers.MaxPooling2D((3, 2), strides=(1, 2), data_format="channels_first"),
+         rng.normal(size=(4, 3, 7, 6)).astype("float32")),
         (keras.layers.Reshape((3, 2)), floats),
         (keras.layers.Permute((2, 1)), rng.normal(size=(4, 2, 3)).astype("float32")),
     ]
@@ -61,7 +69,9 @@ def test_add_and_dropout_lowerings():
 def test_configurations_without_a_lowering_keep_keras_call():
     for layer in (keras.layers.Dropout(0.5, seed=3), keras.layers.Dropout(0.5, noise_shape=(1, 2)),
                   keras.layers.Dense(2, activation="gelu"),
-                  keras.layers.Flatten(data_format="channels_first"), keras.layers.LSTM(2)):
+                  keras.layers.MaxPooling2D(2, padding="same", data_format="channels_first"),
+                  keras.layers.MaxPooling2D(2, data_format="channels_last"),
+                  keras.layers.Rescaling([0.5, 2.0]), keras.layers.LSTM(2)):
         assert torch_lowering.lower(layer) == layer.call
 
 

@@ -1,5 +1,6 @@
 """Where `ZooModel.fit`, `evaluate` and `predict` run: on torch, the zoo's loops
-(zoo/backend/torch_fit.py, torch_infer.py) when they give exactly Keras' result;
+(zoo/backend/torch_fit.py, torch_infer.py) when they compute what Keras' own methods
+compute (equal up to float rounding);
 Keras' own methods otherwise (other backends, custom steps, datasets, sample weights,
 ...). The model's `fit_path` / `evaluate_path` / `predict_path` record which ran and,
 for Keras, why.
@@ -57,7 +58,7 @@ def _given(kwargs, supported):
 
 def call(model, args, kwargs):
     """`model(x)` / `model(x, training=...)` through the model's `TorchGraph` when that
-    is exactly Keras' call (torch, an eager array, at top level), else None."""
+    is Keras' call (torch, an eager array, at top level), else None."""
     if keras.backend.backend() != "torch" or not model.native_torch_loop:
         return None
     from zoo.backend import torch_call

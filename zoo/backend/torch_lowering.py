@@ -123,9 +123,24 @@ def _fused_lstm(layer):
 
 
 def _flatten(layer):
-    if layer.data_format != "channels_last":
+    if layer.data_format == "channels_last":
+        return lambda x: x.reshape(x.shape[0], -1)
+    # channels_first: Keras flattens in channels-last order (weights stay portable)
+    return lambda x: x.permute(0, *range(2, x.ndim), 1).reshape(x.shape[0], -1)
+
+
+def _rescaling(layer):
+    if not all(isinstance(v, (int, float)) for v in (layer.scale, layer.offset)):
+        return None  # per-channel scales: Keras' broadcasting rules
+    scale, offset = float(layer.scale), float(layer.offset)
+    return lambda x: x.to(torch.float32) * scale + offset
+
+
+def _max_pooling_2d(layer):
+    if layer.padding != "valid" or layer.data_format != "channels_first":
         return None
-    return lambda x: x.reshape(x.shape[0], -1)
+    size, strides = tuple(layer.pool_size), tuple(layer.strides)
+    return lambda x: F.max_pool2d(x, size, strides)
 
 
 def _reshape(layer):
@@ -154,6 +169,8 @@ _LOWERINGS = {
     keras.layers.Normalization: _normalization,
     keras.layers.Embedding: _embedding,
     keras.layers.Flatten: _flatten,
+    keras.layers.Rescaling: _rescaling,
+    keras.layers.MaxPooling2D: _max_pooling_2d,
     keras.layers.Reshape: _reshape,
     keras.layers.Permute: _permute,
     keras.layers.Add: _add,

@@ -23,8 +23,9 @@ class ZooModel(NativePaths, ConstructorConfig, keras.Model):
     `target_kind` to "classes" (integer class ids) or "values" (regression targets).
 
     On the torch backend `fit`, `evaluate`, `predict` and `model(x)` on arrays run the
-    zoo's own path (zoo/backend/fast_path.py), which gives Keras' results at a fraction
-    of Keras' per-step cost; anything it does not cover goes to Keras. After each call
+    zoo's own path (zoo/backend/fast_path.py), which computes what Keras does (equal up
+    to float rounding) at a fraction of Keras' per-step cost; anything it does not cover
+    goes to Keras. After each call
     `fit_path` / `evaluate_path` / `predict_path` say which ran (and why Keras);
     `native_torch_loop = False` turns it off.
 
