@@ -1396,8 +1396,9 @@ def render_doc(result, command):
         "measurement is one `fit()` call (one epoch, its set-up included). On torch "
         "`fit`, `predict` and the direct call run the zoo's torch loop (eager; see \"The "
         "zoo's torch loop\" below), except in the rows marked \"Keras' fit/predict\", "
-        "built with `native_torch_loop = False`, which run Keras' own (as does the DCGAN, "
-        "not a `ZooModel`). Keras' defaults elsewhere: eager on torch, `tf.function` "
+        "built with `native_torch_loop = False`, which run Keras' own (the DCGAN trains "
+        "with its own GAN step through Keras' `fit`; its `predict` and call run the "
+        "zoo's path). Keras' defaults elsewhere: eager on torch, `tf.function` "
         "without XLA on TensorFlow (Keras' choice on a CPU-only machine), `jax.jit` on "
         "JAX.")
     add("- **twin**: plain `torch.nn` modules with the same layers and the same number of "
@@ -1468,23 +1469,25 @@ def _loop_subsection(numbers, result):
         "modules beside it) in place of Keras'. The model's functional graph is walked "
         "once; afterwards each layer's computation runs directly, without Keras' "
         "per-layer `Layer.__call__` machinery (the common layers, `Dense`, `Dropout`, "
-        "`Normalization`, `Embedding`, `Flatten`, `Reshape`, `Permute`, `Add`, as direct "
+        "`Normalization`, `Embedding`, `Flatten`, `Reshape`, `Permute`, `Add`, "
+        "`Rescaling`, channels-first `MaxPooling2D` and the zoo's `FusedLSTM`, as direct "
         "torch code; the others through their own `call`). The numpy arrays become "
         "tensors once and a batch is an index into them, in place of Keras' "
         "DataLoader-based epoch iterator; batch callbacks run only when some callback "
         "defines them, in place of Keras' thread-pool dispatch after every batch; the "
         "training step computes Keras' loss, metrics and optimizer update from the "
         "compiled objects. Keras' `CallbackList`, `History`, progress bar and validation "
-        "are kept, and training gives the weights and history Keras' `fit` gives (tested, "
+        "are kept, and training gives the weights and history Keras' `fit` gives, up to "
+        "float rounding (Adam runs torch's fused kernel with Keras' rule; tested, "
         "tests/training/test_torch_loop.py). Whatever the loop does not cover (other "
         "backends, datasets, sample weights, a custom train step, several outputs, "
         "regularizer losses, layers not in float32, ...) runs Keras' own methods. "
         "`model.native_torch_loop = False` switches it off (Keras' `fit`, `evaluate`, "
         "`predict` and `__call__` run); after each call `model.fit_path`, "
         "`model.evaluate_path` and `model.predict_path` say which path ran: "
-        "`\"zoo torch loop\"` or `\"keras (<reason>)\"`. The DCGAN is not a `ZooModel` "
-        "(it trains with its own GAN step through Keras' `fit`) and does not take this "
-        "path.\n")
+        "`\"zoo torch loop\"` or `\"keras (<reason>)\"`. The DCGAN trains with its own "
+        "GAN step through Keras' `fit`; its `predict`, call and `generate` run its "
+        "sampler network's graph on this path.\n")
     add("Predicted: in a `cProfile` of Keras' torch train step for the MLP, Keras' "
         "per-layer `__call__` machinery, its loss and metric objects, the optimizer's "
         "bookkeeping, the DataLoader per batch and the per-batch thread-pool callback "
@@ -1792,9 +1795,7 @@ def _batch_one_cause(train_rows, infer_rows):
             "`call`) and converts the numpy input and the output, and `predict` adds its "
             "(smaller) per-call set-up: a fixed cost that weighs most beside the smallest "
             "forward passes"
-            + ("; the DCGAN, not a `ZooModel`, runs Keras' `predict` and call, with their "
-               "per-call and per-layer costs. " if any(
-                   cases()[r["case"]].family == "dcgan" for r in rows) else ". ")
+            + ". "
             + (f"Below the batch-1 goal on torch in this run: {'; '.join(below)}."
                if below else "Every family reaches the batch-1 goal on torch in this run.")]
 
