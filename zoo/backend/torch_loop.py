@@ -37,11 +37,10 @@ def graph_of(model):
 
 
 def network_of(model):
-    """(functional network, post-processing or None) that compute `model`'s call: the
-    model itself for a zoo model; a GAN names its sampler and output scaling
-    (`native_call_parts`)."""
-    parts = getattr(model, "native_call_parts", None)
-    return parts() if parts is not None else (model, None)
+    """(functional network, post-processing or None) that compute `model`'s call
+    (`NativePaths.native_call_parts`: the model itself for a zoo model; a GAN names its
+    sampler and output scaling)."""
+    return model.native_call_parts()
 
 
 def forward_blocker(model):
@@ -86,6 +85,8 @@ class Batches:
 
     def __call__(self, index, order=None):
         """Batch number `index` (of the rows in `order`, when given) of every tensor."""
+        if self.count == 1 and order is None and self.device == "cpu":
+            return self.tensors  # the whole arrays: no slicing
         rows = slice(index * self.batch_size, (index + 1) * self.batch_size)
         if order is not None:
             rows = order[rows]

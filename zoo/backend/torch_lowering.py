@@ -71,6 +71,7 @@ def _dropout(layer):
 
 def _normalization(layer):
     eps = keras.backend.epsilon()
+    invert = bool(layer.invert)
     cache = {}  # the scale, while `layer.variance` is the same tensor (adapt replaces it)
 
     def normalization(x):
@@ -79,7 +80,7 @@ def _normalization(layer):
         variance = layer.variance
         if cache.get("variance") is not variance:
             cache.update(variance=variance, scale=torch.clamp_min(torch.sqrt(variance), eps))
-        if layer.invert:
+        if invert:
             return layer.mean + x * cache["scale"]
         return (x - layer.mean) / cache["scale"]
 

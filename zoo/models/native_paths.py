@@ -19,6 +19,11 @@ class NativePaths:
         out = fast_path.call(self, args, kwargs)
         return out if out is not None else super().__call__(*args, **kwargs)
 
+    def native_call_parts(self):
+        """(functional network, post-processing or None) that compute this model's
+        call: what the zoo's torch path runs for `model(...)` and `predict`."""
+        return self, None
+
     def _route(self, what, args, kwargs, x, y=None):
         """The zoo's result for `what` ("fit", "evaluate", "predict"), or None (Keras)."""
         if args:  # positional arguments after the data: Keras' own signature

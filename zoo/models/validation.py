@@ -13,7 +13,7 @@ def _dtype_kind(x):
 
     if isinstance(x, np.ndarray):
         kind = {"i": "int", "u": "int", "f": "float", "b": "bool"}.get(x.dtype.kind, "other")
-        return kind, str(x.dtype)
+        return kind, x.dtype  # named in an error message only
     try:
         dtype = keras.backend.standardize_dtype(x.dtype)
     except ValueError:
