@@ -10,7 +10,7 @@ from keras.src.backend.common.stateless_scope import in_stateless_scope
 from keras.src.backend.common.symbolic_scope import in_symbolic_scope
 from keras.src.backend.torch.core import get_device
 
-from zoo.backend.torch_loop import forward_blocker, forward_of, network_of
+from zoo.backend.torch_loop import forward_blocker, forward_of
 
 
 def call(model, args, kwargs):
@@ -27,6 +27,6 @@ def call(model, args, kwargs):
     if global_state.get_global_attribute("current_call_ctx") is not None \
             or in_stateless_scope() or in_symbolic_scope():
         return None
-    if forward_blocker(model) or len(inputs) != len(network_of(model)[0].inputs):
+    if forward_blocker(model, len(inputs)):
         return None
     return forward_of(model)(inputs, training=bool(kwargs.get("training")))[0]

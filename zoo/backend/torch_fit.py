@@ -13,8 +13,8 @@ import torch
 from keras.src.backend import config as keras_config
 from keras.src.trainers.data_adapters import array_slicing
 
-from zoo.backend.torch_graph import TorchGraph
-from zoo.backend.torch_loop import Batches, callback_list, defines_hooks, graph_of, is_array
+from zoo.backend.torch_loop import (Batches, callback_list, defines_hooks, graph_of, is_array,
+                                    unsupported)
 from zoo.backend.torch_step import TorchStep
 
 # fit() arguments this loop implements; any other argument given goes to Keras' fit
@@ -25,9 +25,9 @@ SUPPORTED = {"batch_size", "epochs", "verbose", "callbacks", "validation_split",
 
 def blocker(model, x, y, kwargs):
     """Why this loop would not train `model` on (x, y, **kwargs) as Keras does, or None."""
-    extra = sorted(k for k, v in kwargs.items() if k not in SUPPORTED and v is not None)
-    if extra:
-        return f"fit argument(s) {extra} go to Keras' fit"
+    reason = unsupported(kwargs, SUPPORTED, "fit")
+    if reason:
+        return reason
     if not is_array(x) or not is_array(y):
         return "x and y are not arrays"
     if kwargs.get("shuffle", True) not in (True, False):
@@ -35,10 +35,7 @@ def blocker(model, x, y, kwargs):
     val = kwargs.get("validation_data")
     if val is not None and not (isinstance(val, (tuple, list)) and len(val) == 2):
         return "validation_data is not an (x, y) pair"
-    reason = TorchGraph.blocker(model)
-    if reason is None and getattr(model, "optimizer", None) is not None:
-        model._symbolic_build(data_batch=(x[:1], y[:1]))  # what Keras' fit builds first
-    return reason or TorchStep.blocker(model)
+    return TorchStep.blocker_on(model, x, y)
 
 
 def fit(model, x, y, batch_size=None, epochs=1, verbose="auto", callbacks=None,

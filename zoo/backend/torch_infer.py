@@ -3,38 +3,26 @@ bar, return values), over tensors converted once, through `TorchGraph`."""
 
 import numpy as np
 import torch
+from keras.src.backend.torch.trainer import TorchTrainer
 from keras.src.utils.python_utils import pythonify_logs
 
-from keras.src.backend.torch.trainer import TorchTrainer
-
-from zoo.backend.torch_graph import TorchGraph
 from zoo.backend.torch_loop import (Batches, as_array_list, callback_list, defines_hooks,
                                     forward_blocker, forward_of, graph_of, inference_mode,
-                                    is_array, network_of, set_plain)
+                                    is_array, set_plain, unsupported)
 from zoo.backend.torch_step import TorchStep, compiled_blocker
 
 SUPPORTED_EVALUATE = {"batch_size", "verbose", "callbacks", "return_dict"}
 SUPPORTED_PREDICT = {"batch_size", "verbose", "callbacks"}
 
 
-def _extra(kwargs, supported, what):
-    if kwargs.keys() <= supported:
-        return None
-    extra = sorted(k for k, v in kwargs.items() if k not in supported and v is not None)
-    return f"{what} argument(s) {extra} go to Keras' {what}" if extra else None
-
-
 def evaluate_blocker(model, x, y, kwargs):
     """Why `evaluate` here would not give Keras' result, or None."""
-    reason = _extra(kwargs, SUPPORTED_EVALUATE, "evaluate")
+    reason = unsupported(kwargs, SUPPORTED_EVALUATE, "evaluate")
     if reason:
         return reason
     if not is_array(x) or not is_array(y) or not len(x):
         return "x and y are not non-empty arrays"
-    reason = TorchGraph.blocker(model)
-    if reason is None and model._compile_loss is not None:
-        model._symbolic_build(data_batch=(x[:1], y[:1]))  # what Keras' evaluate builds first
-    return reason or TorchStep.blocker(model, training=False)
+    return TorchStep.blocker_on(model, x, y, training=False)
 
 
 def evaluate(model, x, y, batch_size=None, verbose="auto", callbacks=None, return_dict=False):
@@ -63,7 +51,7 @@ def evaluate(model, x, y, batch_size=None, verbose="auto", callbacks=None, retur
 
 def predict_blocker(model, x, kwargs):
     """Why `predict` here would not give Keras' result, or None."""
-    reason = _extra(kwargs, SUPPORTED_PREDICT, "predict")
+    reason = unsupported(kwargs, SUPPORTED_PREDICT, "predict")
     if reason:
         return reason
     arrays = as_array_list(x)
@@ -71,10 +59,7 @@ def predict_blocker(model, x, kwargs):
         return "x is not a non-empty array (or list of arrays of one length)"
     if type(model).predict_step is not TorchTrainer.predict_step or "predict_step" in vars(model):
         return "the model has its own predict_step"
-    reason = compiled_blocker(model) or forward_blocker(model)
-    if reason is None and len(arrays) != len(network_of(model)[0].inputs):
-        return f"x has {len(arrays)} arrays for {len(network_of(model)[0].inputs)} inputs"
-    return reason
+    return compiled_blocker(model) or forward_blocker(model, len(arrays))
 
 
 def predict(model, x, batch_size=None, verbose="auto", callbacks=None):

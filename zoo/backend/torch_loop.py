@@ -18,6 +18,15 @@ def is_array(a):
     return isinstance(a, (np.ndarray, torch.Tensor))
 
 
+def unsupported(kwargs, supported, what):
+    """Why Keras' `what` must run for these keyword arguments (one the zoo's loop does not
+    take was given), or None."""
+    if kwargs.keys() <= supported:
+        return None
+    extra = sorted(k for k, v in kwargs.items() if k not in supported and v is not None)
+    return f"{what} argument(s) {extra} go to Keras' {what}" if extra else None
+
+
 def as_array_list(x):
     """`x` (an array, or a list / tuple of arrays of one length) as a list, or None."""
     arrays = list(x) if isinstance(x, (list, tuple)) else [x]
@@ -43,12 +52,15 @@ def network_of(model):
     return model.native_call_parts()
 
 
-def forward_blocker(model):
-    """Why `model`'s call cannot run through a `TorchGraph`, or None."""
+def forward_blocker(model, num_inputs):
+    """Why `model`'s call on `num_inputs` tensors cannot run through a `TorchGraph`, or
+    None."""
     network, _ = network_of(model)
     reason = TorchGraph.blocker(network)
     if reason is None and len(network.outputs) != 1:
         return "the model has several outputs"
+    if reason is None and num_inputs != len(network.inputs):
+        return f"x has {num_inputs} arrays for {len(network.inputs)} inputs"
     return reason
 
 

@@ -6,8 +6,8 @@ through `TorchGraph`, the compiled loss (direct torch code for Keras' common los
 compiled optimizer and metrics, whose variables are updated in place. Adam (the zoo's
 default) is applied with Keras' own update rule and state (`m`, `v`, `iterations`) by
 torch's fused kernel, so a checkpoint written after a zoo step resumes anywhere; every
-other optimizer goes through its own `apply`. Only configurations whose result is Keras' own are taken:
-`TorchStep.blocker(model)` names the first thing that is not.
+other optimizer goes through its own `apply`. Only configurations whose result is
+Keras' own are taken: `TorchStep.blocker(model)` names the first thing that is not.
 """
 
 import math
@@ -19,6 +19,7 @@ from keras.src.losses.losses import LossFunctionWrapper
 from keras.src.metrics.reduction_metrics import MeanMetricWrapper
 
 from zoo.backend import torch_losses
+from zoo.backend.torch_graph import TorchGraph
 
 
 class TorchStep:
@@ -74,6 +75,15 @@ class TorchStep:
         if training and not model.trainable_variables:
             return "the model has no trainable weights"
         return None
+
+    @staticmethod
+    def blocker_on(model, x, y, training=True):
+        """`blocker`, after building what Keras' `fit` / `evaluate` build first from a
+        batch of (x, y) (the compiled loss and metrics), with the graph's own blocker."""
+        reason = TorchGraph.blocker(model)
+        if reason is None and model._compile_loss is not None:
+            model._symbolic_build(data_batch=(x[:1], y[:1]))
+        return reason or TorchStep.blocker(model, training=training)
 
     def __call__(self, inputs, y):
         y_pred = self.graph(inputs, training=True)[0]
