@@ -10,6 +10,8 @@ keras is imported inside the functions: `zoo.backend` is imported before keras (
 choose the default backend), see `zoo.backend.select`.
 """
 
+from zoo.backend import keras_internals
+
 
 def _on_torch():
     import keras
@@ -21,8 +23,8 @@ def fused_conv_available(layer):
     """Whether the current backend runs this Keras convolution (or transposed
     convolution) layer's configuration with the bias fused into its kernel (False: run
     Keras' own `call`)."""
-    if not _on_torch():
-        return False
+    if not _on_torch() or keras_internals.missing("conv") is not None:
+        return False  # a Keras without the helper torch_conv imports: Keras' own call
     from zoo.backend import torch_conv
 
     return torch_conv.supports(layer)

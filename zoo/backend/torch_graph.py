@@ -72,6 +72,9 @@ class TorchGraph:
         reason = self.blocker(model)
         if reason:
             raise NotNative(reason)
+        self._build(model)
+
+    def _build(self, model):
         self.model = model
         self.input_ids = [id(t) for t in model.inputs]
         self.input_dtypes = [torch_lowering.torch_dtype(t.dtype) for t in model.inputs]
@@ -91,8 +94,18 @@ class TorchGraph:
         if keras.distribution.distribution() is not None:
             return "a keras.distribution is set"
         if "_zoo_graph_blocker" not in model.__dict__:  # the layers: checked once
-            model.__dict__["_zoo_graph_blocker"] = _layers_blocker(model)
+            model.__dict__["_zoo_graph_blocker"] = _layers_blocker(model) or \
+                _internals_blocker(model)
         return model.__dict__["_zoo_graph_blocker"]
+
+    @staticmethod
+    def of(model):
+        """The model's graph, built once and kept on the model (`blocker` first)."""
+        graph = model.__dict__.get(_GRAPH)
+        if graph is None:
+            graph = TorchGraph(model)
+            model.__dict__[_GRAPH] = graph  # not Keras' or torch's attribute tracking
+        return graph
 
     def __call__(self, inputs, training=False):
         """Outputs (a list, in `model.outputs` order) for `inputs` (a list of tensors)."""
@@ -137,6 +150,23 @@ def _layers_blocker(model):
         if isinstance(layer, keras.Model):
             return f"layer {layer.name!r} is a nested model"
     return None
+
+
+def _internals_blocker(model):
+    """Build the graph once (kept for `TorchGraph.of`): a Keras whose nodes or layers
+    lack an internal the graph reads (an `AttributeError`) makes it Keras' call."""
+    from zoo.backend import keras_internals
+
+    graph = TorchGraph.__new__(TorchGraph)
+    try:
+        graph._build(model)
+    except AttributeError as error:
+        return keras_internals.reason(error)
+    model.__dict__[_GRAPH] = graph
+    return None
+
+
+_GRAPH = "_zoo_torch_graph"
 
 
 def _has_tensor(value):

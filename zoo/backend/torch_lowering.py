@@ -40,6 +40,15 @@ def lower(layer):
     return fn if fn is not None else layer.call
 
 
+def _read_directly(*variables):
+    """Touch each variable's `_value` (the lowerings read it on every call) while the
+    graph is built: a Keras without it fails here, where `TorchGraph` turns the
+    `AttributeError` into Keras' call, rather than mid-training."""
+    for variable in variables:
+        if variable is not None:
+            variable._value  # noqa: B018
+
+
 def _plain(layer):
     return not getattr(layer, "lora_enabled", False) and \
         getattr(layer, "quantization_mode", None) is None
@@ -49,6 +58,7 @@ def _dense(layer):
     if not _plain(layer) or layer.activation not in _ACTIVATIONS:
         return None
     kernel, bias, act = layer._kernel, layer.bias, _ACTIVATIONS[layer.activation]
+    _read_directly(kernel, bias)
 
     def dense(x, training=None):
         y = F.linear(x, kernel._value.T, None if bias is None else bias._value)
@@ -91,6 +101,7 @@ def _embedding(layer):
     if not _plain(layer):
         return None
     table = layer._embeddings
+    _read_directly(table)
 
     def embedding(x):
         if x.dtype not in (torch.int32, torch.int64):
@@ -104,6 +115,7 @@ def _fused_lstm(layer):
     if not torch_lstm.supports(layer) or layer.return_state:
         return None
     cell, units = layer.cell, layer.units
+    _read_directly(cell.kernel, cell.recurrent_kernel, cell.bias)
 
     def fused_lstm(x, mask=None, training=False):
         """`RNN.call` of the FusedLSTM without Keras' set-up around the kernel."""

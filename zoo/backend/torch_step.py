@@ -74,6 +74,7 @@ class TorchStep:
                         return f"metric {metric.name!r} is not a mean of a metric function"
         if training and not model.trainable_variables:
             return "the model has no trainable weights"
+        _reads_internals(model)
         return None
 
     @staticmethod
@@ -113,6 +114,18 @@ class TorchStep:
             _update_mean(metric, fn(y, y_pred))
 
 
+def _reads_internals(model):
+    """Touch the private attributes of the compiled loss, metrics and loss tracker that
+    `TorchStep` reads: a Keras without one raises `AttributeError` here, in the blocker
+    (which routes to Keras' `fit`), rather than in the training loop."""
+    model._compile_loss._flat_losses[0].loss._fn_kwargs  # noqa: B018
+    model._loss_tracker.total, model._loss_tracker.count  # noqa: B018
+    if model._compile_metrics is not None:
+        for group in model._compile_metrics._flat_metrics:
+            for metric in _metrics_of(group):
+                metric._fn, metric._fn_kwargs  # noqa: B018
+
+
 def compiled_blocker(model):
     """The `compile()` settings whose steps only Keras' trainer runs, or None."""
     if getattr(model, "jit_compile", False) is True:
@@ -141,6 +154,7 @@ def _update_mean(metric, values):
 
 def _plain_adam(optimizer, variables):
     return (type(optimizer) is TorchAdam and not optimizer.amsgrad
+            and hasattr(optimizer, "_momentums") and hasattr(optimizer, "_velocities")
             and optimizer.clipnorm is None and optimizer.clipvalue is None
             and optimizer.global_clipnorm is None and not optimizer.weight_decay
             and not optimizer.use_ema and optimizer.loss_scale_factor is None
