@@ -29,6 +29,8 @@ Usage (the default run takes a few minutes on 2 CPU cores):
     OMP_NUM_THREADS=1 python scripts/benchmark.py            # writes docs/performance.md
     python scripts/benchmark.py --backends torch --cases convnet --rounds 3 --no-doc
     python scripts/benchmark.py --list                       # the cases
+    python scripts/benchmark.py --device gpu                 # on a CUDA GPU: writes the
+                                                             # page's GPU section only
 
 The core (`build_zoo`, `build_twin`, `Bench`) also runs in-process on the current
 backend; tests/test_benchmark.py uses it on tiny sizes.
@@ -455,7 +457,7 @@ def _twin_nets():
             steps = x.shape[1]
             lengths = (x != 0).sum(1)
             if self.padding == "pre":
-                shift = torch.arange(steps)[None] + (steps - lengths)[:, None]
+                shift = torch.arange(steps, device=x.device)[None] + (steps - lengths)[:, None]
                 x = x.gather(1, shift % steps)
             out, _ = self.lstm(self.embedding(x))
             last = (lengths - 1).clamp_min(0).view(-1, 1, 1).expand(-1, 1, out.shape[-1])
@@ -538,12 +540,13 @@ class Twin:
     the model in eval mode under `torch.no_grad()` and returns numpy outputs (as the zoo's
     outputs are read)."""
 
-    def __init__(self, case):
+    def __init__(self, case, device="cpu"):
         import torch
         import torch.nn.functional as F
 
         self.torch, self.F = torch, F
         self.case = case
+        self.device = torch.device(torch_device(device))
         nets = _twin_nets()
         c = case.config
         torch.manual_seed(SEED)
@@ -596,8 +599,10 @@ class Twin:
             raise ValueError(case.family)
         if self.channels_first:
             x = np.ascontiguousarray(np.moveaxis(x, -1, 1))  # torch users' NCHW data
-        self.x = torch.from_numpy(x)
-        self.y = None if y is None else torch.from_numpy(np.asarray(y))
+        # the data on the device once, as the zoo's torch loop holds it (zoo.backend.torch_loop)
+        self.net.to(self.device)
+        self.x = torch.from_numpy(x).to(self.device)
+        self.y = None if y is None else torch.from_numpy(np.asarray(y)).to(self.device)
         if case.family != "dcgan":
             trainable = [p for p in self.net.parameters() if p.requires_grad]
             self.opt = torch.optim.Adam(trainable, **adam)
@@ -625,7 +630,7 @@ class Twin:
         if self.case.family == "dcgan":
             return self._gan_epoch(n)
         self.net.train()
-        order = torch.randperm(n)
+        order = torch.randperm(n, device=self.device)
         total_loss = total_metric = 0.0
         for start in range(0, n, self.batch):
             index = order[start:start + self.batch]
@@ -648,22 +653,23 @@ class Twin:
         g, d = self.generator, self.discriminator
         g.train()
         d.train()
-        order = torch.randperm(n)
-        latent = self.case.config["latent_dim"]
+        order = torch.randperm(n, device=self.device)
+        latent, device = self.case.config["latent_dim"], self.device
         for start in range(0, n, self.batch):
             real = self.x[order[start:start + self.batch]] * (2 / 255) - 1
             b = len(real)
             with torch.no_grad():
-                fakes = g(torch.randn(b, latent))
+                fakes = g(torch.randn(b, latent, device=device))
             logits = d(torch.cat([real, fakes]))
-            d_loss = (F.binary_cross_entropy_with_logits(logits[:b], torch.ones(b, 1))
-                      + F.binary_cross_entropy_with_logits(logits[b:], torch.zeros(b, 1)))
+            d_loss = (F.binary_cross_entropy_with_logits(logits[:b], torch.ones(b, 1, device=device))
+                      + F.binary_cross_entropy_with_logits(logits[b:],
+                                                           torch.zeros(b, 1, device=device)))
             self.d_opt.zero_grad(set_to_none=True)
             d_loss.backward()
             self.d_opt.step()
             d.requires_grad_(False)
-            logits = d(g(torch.randn(b, latent)))
-            g_loss = F.binary_cross_entropy_with_logits(logits, torch.ones(b, 1))
+            logits = d(g(torch.randn(b, latent, device=device)))
+            g_loss = F.binary_cross_entropy_with_logits(logits, torch.ones(b, 1, device=device))
             self.g_opt.zero_grad(set_to_none=True)
             g_loss.backward()
             self.g_opt.step()
@@ -671,7 +677,9 @@ class Twin:
         return float(d_loss.detach()), float(g_loss.detach())
 
     def prepare_inputs(self, x):
-        """The twin's form of inference inputs (NCHW images, int64 token ids)."""
+        """The twin's form of inference inputs (NCHW images, int64 token ids), in host
+        memory: `infer` moves them to the device, as the zoo's `predict` moves its
+        numpy input."""
         if self.channels_first and x.ndim == 4:
             x = np.ascontiguousarray(np.moveaxis(x, -1, 1))
         if x.dtype == np.int32:
@@ -681,6 +689,7 @@ class Twin:
     def infer(self, x):
         torch = self.torch
         with torch.no_grad():
+            x = x.to(self.device)
             if self.case.family == "dcgan":
                 self.generator.eval()
                 out = (self.generator(x) + 1) * 127.5
@@ -689,11 +698,26 @@ class Twin:
                 out = self.net(x)
                 if hasattr(self, "output"):
                     out = self.output(out)
-        return out.numpy()
+        return out.cpu().numpy()
 
 
-def build_twin(case):
-    return Twin(case)
+def build_twin(case, device="cpu"):
+    return Twin(case, device)
+
+
+def torch_device(device):
+    """torch's device name for the benchmark's `--device` ("cpu" or "gpu")."""
+    return "cuda" if device == "gpu" else "cpu"
+
+
+def sync(device):
+    """Wait for the device's queued work (GPU kernels run asynchronously): every
+    measurement ends here, so it times the work, not its queueing."""
+    if device == "gpu" and "torch" in sys.modules:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
 
 
 # --------------------------------------------------------------------------------------
@@ -758,10 +782,11 @@ def plan_items(case_names, backends, scale="default", sections=True):
     return items
 
 
-def _time_calls(fn, k):
+def _time_calls(fn, k, device="cpu"):
     start = time.perf_counter()
     for _ in range(k):
         fn()
+    sync(device)
     return (time.perf_counter() - start) / k
 
 
@@ -769,8 +794,8 @@ class Bench:
     """Builds and measures the items of one worker: a Keras backend (`worker` is the
     current backend's name) or the twin (`worker == "twin"`)."""
 
-    def __init__(self, worker, scale="default", target_s=0.05, max_calls=200):
-        self.worker, self.scale = worker, scale
+    def __init__(self, worker, scale="default", target_s=0.05, max_calls=200, device="cpu"):
+        self.worker, self.scale, self.device = worker, scale, device
         self.cases = cases(scale)
         self.target_s, self.max_calls = target_s, max_calls
         self.models, self.calls, self.fns = {}, {}, {}
@@ -779,7 +804,7 @@ class Bench:
     def model(self, case_name):
         if case_name not in self.models:
             case = self.cases[case_name]
-            self.models[case_name] = (build_twin(case) if self.worker == TWIN
+            self.models[case_name] = (build_twin(case, self.device) if self.worker == TWIN
                                       else build_zoo(case))
         return self.models[case_name]
 
@@ -822,7 +847,7 @@ class Bench:
 
             def call():
                 with torch.no_grad():
-                    return model(x, training=False).numpy()
+                    return model(x, training=False).cpu().numpy()
             return call
         raise ValueError(what)
 
@@ -855,11 +880,13 @@ class Bench:
         rng = np.random.default_rng(SEED)
         padding = "pre" if variant.endswith("_pre") else "post"
         tokens = pad_tokens(rng, s["batch"], s["steps"], s["vocab"], padding)
-        labels = torch.as_tensor(rng.integers(0, 2, size=(s["batch"], 1)), dtype=torch.float32)
+        device = torch_device(self.device)
+        labels = torch.as_tensor(rng.integers(0, 2, size=(s["batch"], 1)), dtype=torch.float32,
+                                 device=device)
         bce = torch.nn.BCEWithLogitsLoss()
         if variant.startswith("twin_"):
-            net = _twin_kernel_net(s, variant)
-            x = torch.as_tensor(tokens, dtype=torch.int64)
+            net = _twin_kernel_net(s, variant).to(device)
+            x = torch.as_tensor(tokens, dtype=torch.int64, device=device)
 
             def step():
                 net.zero_grad(set_to_none=True)
@@ -875,7 +902,7 @@ class Bench:
         h = keras.layers.Embedding(s["vocab"], s["embed"],
                                    mask_zero=not variant.endswith("_nomask"))(inputs)
         model = keras.Model(inputs, keras.layers.Dense(1)(layer_cls(s["units"])(h)))
-        x = torch.as_tensor(tokens, dtype=torch.int32)
+        x = torch.as_tensor(tokens, dtype=torch.int32, device=device)
 
         def step():
             for v in model.trainable_variables:
@@ -889,10 +916,11 @@ class Bench:
         fn = self._fn(item)
         with self._threads(item):
             fn()  # warm-up: builds, traces, compiles
+            sync(self.device)
             if item["what"] == "train":
                 k = 1  # one epoch per measurement
             else:
-                t = _time_calls(fn, 1)
+                t = _time_calls(fn, 1, self.device)
                 k = int(min(self.max_calls, max(1, math.ceil(self.target_s / max(t, 1e-6)))))
         self.fns[item["id"]], self.calls[item["id"]] = fn, k
         return k
@@ -901,7 +929,7 @@ class Bench:
         """Seconds per repetition (one epoch for training, one call otherwise)."""
         fn, k = self.fns[item["id"]], self.calls[item["id"]]
         with self._threads(item):
-            return _time_calls(fn, k)
+            return _time_calls(fn, k, self.device)
 
     def _threads(self, item):
         return _TorchThreads(item.get("threads"))
@@ -947,7 +975,8 @@ def _twin_kernel_net(s, variant):
                 lengths = (x != 0).sum(1)
                 if variant.endswith("_pre"):  # each row's tokens shifted to the front
                     steps = x.shape[1]
-                    x = x.gather(1, (torch.arange(steps)[None] + (steps - lengths)[:, None])
+                    x = x.gather(1, (torch.arange(steps, device=x.device)[None]
+                                     + (steps - lengths)[:, None])
                                  % steps)
                 out, _ = self.lstm(self.emb(x))
                 index = (lengths - 1).view(-1, 1, 1).expand(-1, 1, out.shape[-1])
@@ -988,7 +1017,36 @@ def _thread_report(worker):
     return report
 
 
-def worker_main(worker, plan, scale, threads):
+def _device_report(worker, device):
+    """What this worker computes on, in words; raises when it is not `device`."""
+    if worker in ("torch", TWIN):
+        import torch
+
+        if worker == "torch":
+            from keras.src.backend.torch.core import get_device
+
+            on_gpu = str(get_device()).startswith("cuda")
+        else:
+            on_gpu = device == "gpu" and torch.cuda.is_available()
+        found = f"cuda: {torch.cuda.get_device_name(0)}" if on_gpu else "cpu"
+    elif worker == "jax":
+        import jax
+
+        first = jax.devices()[0]
+        on_gpu = first.platform == "gpu"
+        found = f"gpu: {getattr(first, 'device_kind', first)}" if on_gpu else "cpu"
+    else:
+        import tensorflow as tf
+
+        gpus = tf.config.list_logical_devices("GPU")
+        on_gpu = bool(gpus)
+        found = f"gpu: {gpus[0].name}" if gpus else "cpu"
+    if on_gpu != (device == "gpu"):
+        raise RuntimeError(f"{worker} runs on {found}, not on the requested --device {device}")
+    return found
+
+
+def worker_main(worker, plan, scale, threads, device="cpu"):
     """Serve one process: build + warm up the plan's items for `worker`, print "ready",
     then answer each item id read from stdin with its time. JSON lines on the original
     stdout; anything else printed goes to stderr."""
@@ -1011,7 +1069,8 @@ def worker_main(worker, plan, scale, threads):
         import zoo  # noqa: F401
 
         assert keras.backend.backend() == worker, (keras.backend.backend(), worker)
-    bench = Bench(worker, scale)
+    bench = Bench(worker, scale, device=device)
+    where = _device_report(worker, device)
     items = {item["id"]: item for item in plan if item["worker"] == worker}
     params, calls, layers, layouts, warmup = {}, {}, {}, {}, {}
     for item in items.values():
@@ -1025,7 +1084,7 @@ def worker_main(worker, plan, scale, threads):
         calls[item["id"]] = bench.prepare(item)
         warmup[item["id"]] = time.perf_counter() - start
     proto.write(json.dumps({"ready": True, "params": params, "calls": calls, "layers": layers,
-                            "layouts": layouts, "warmup": warmup,
+                            "layouts": layouts, "warmup": warmup, "device": where,
                             "versions": _versions(), "threads": _thread_report(worker)})
                 + "\n")
     for line in iter(sys.stdin.readline, ""):
@@ -1036,8 +1095,10 @@ def worker_main(worker, plan, scale, threads):
 
 
 class _Worker:
-    def __init__(self, name, plan, scale, threads, log_dir):
+    def __init__(self, name, plan, scale, threads, log_dir, device="cpu"):
         env = dict(os.environ)
+        if device == "cpu":  # a GPU machine's GPUs hidden from every library
+            env.update(CUDA_VISIBLE_DEVICES="", JAX_PLATFORMS="cpu")
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT),
                                                           env.get("PYTHONPATH")]))
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -1053,7 +1114,8 @@ class _Worker:
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "--worker", name,
-             "--scale", scale, "--threads", str(threads or 0), "--plan", json.dumps(plan)],
+             "--scale", scale, "--threads", str(threads or 0), "--device", device,
+             "--plan", json.dumps(plan)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True,
             env=env, cwd=REPO_ROOT,
         )
@@ -1084,12 +1146,13 @@ class _Worker:
 # --------------------------------------------------------------------------------------
 # The run: workers, rounds, medians
 # --------------------------------------------------------------------------------------
-def run(case_names, backends, rounds, threads, scale="default", sections=True, log=print):
+def run(case_names, backends, rounds, threads, scale="default", sections=True, log=print,
+        device="cpu"):
     plan = plan_items(case_names, backends, scale, sections)
     names = [w for w in (TWIN, *backends) if any(i["worker"] == w for i in plan)]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="zoo-bench-") as log_dir:
-        workers = {n: _Worker(n, plan, scale, threads, log_dir) for n in names}
+        workers = {n: _Worker(n, plan, scale, threads, log_dir, device) for n in names}
         try:
             info = {}
             for name, worker in workers.items():
@@ -1119,6 +1182,7 @@ def run(case_names, backends, rounds, threads, scale="default", sections=True, l
         layouts={n: a.get("layouts", {}) for n, a in info.items()},
         warmup={n: a.get("warmup", {}) for n, a in info.items()},
         versions={n: a["versions"] for n, a in info.items()},
+        device=device, devices={n: a.get("device", "cpu") for n, a in info.items()},
         threads={n: a["threads"] for n, a in info.items()},
         setup_s=setup_s, wall_s=time.perf_counter() - started,
     )
@@ -1183,6 +1247,7 @@ def tables(result):
         per_round = [zoo_n / twin_n * t / z for t, z in zip(result["times"][twin_id],
                                                             result["times"][zoo_id])]
         train_rows.append(dict(case=case_name, label=case.label, backend=backend,
+                               variant=case.is_variant,
                                batch=case.batch, zoo=zoo_n / med[zoo_id],
                                twin=twin_n / med[twin_id],
                                ratio=zoo_n / twin_n * paired(result, twin_id, zoo_id),
@@ -1356,13 +1421,23 @@ def _code_version():
     return f"commit {commit}" + (" with uncommitted changes under zoo/" if dirty else "")
 
 
+def _torch_sees_a_gpu():
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
 def _command_line(argv):
     env = f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} " if os.environ.get(
         "OMP_NUM_THREADS") else ""
     return env + "python scripts/benchmark.py" + ("" if not argv else " " + shlex.join(argv))
 
 
-def render_doc(result, command):
+def render_doc(result, command, gpu_section=None):
+    """The page for a CPU run; `gpu_section` (the "## GPU" section of an earlier GPU run,
+    see `write_doc`) ends it, or a note that no GPU run is recorded."""
     train_rows, infer_rows = tables(result)
     numbers = section_numbers(result)
     numbers["train_rows"] = train_rows
@@ -1451,9 +1526,89 @@ def render_doc(result, command):
     add(_speed_section(numbers, result))
     add(_shortfall_section(train_rows, infer_rows, numbers,
                            result.get("layouts", {}).get("torch", {})))
-    add("## GPU\n")
-    add("No GPU machine was available in this session: this page has no GPU numbers.\n")
+    add((gpu_section or NO_GPU_SECTION).rstrip() + "\n")
     return "\n".join(lines)
+
+
+GPU_HEADING = "## GPU"
+NO_GPU_SECTION = (
+    f"{GPU_HEADING}\n\nNo GPU run of this script is recorded: this page has no GPU numbers. "
+    "On a machine with a CUDA GPU, `python scripts/benchmark.py --device gpu` (the "
+    "default `--device auto` picks the GPU there) measures the same cases there and "
+    "writes its tables into this section, leaving the CPU sections above as they are.\n")
+
+
+def split_gpu_section(text):
+    """(the page before its "## GPU" section, that section or None)."""
+    marker = f"\n{GPU_HEADING}\n"
+    at = text.find(marker)
+    if at < 0:
+        return text, None
+    return text[:at + 1], text[at + 1:]
+
+
+def render_gpu_section(result, command):
+    """The "## GPU" section for a run with `--device gpu`: its own run details, the
+    training and inference tables and the goal table (the method is the CPU run's)."""
+    train_rows, infer_rows = tables(result)
+    versions = {}
+    for per_worker in result["versions"].values():
+        versions.update(per_worker)
+    gpus = sorted({d for d in result["devices"].values() if d != "cpu"})
+    lines = [f"{GPU_HEADING}\n", f"Measured on {', '.join(gpus)}.\n"]
+    add = lines.append
+    add(f"- Command: `{command}`")
+    if result.get("code"):
+        add(f"- Code: {result['code']}")
+    add(f"- Date: {result['date']}; {result['rounds']} rounds; build and warm-up "
+        f"{result['setup_s']:.0f} s, whole run {result['wall_s']:.0f} s")
+    cpu, cores = machine()
+    add(f"- Machine: {cpu}, {cores} cores; each process on: " + "; ".join(
+        f"{name}: {where}" for name, where in result["devices"].items()))
+    add("- Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    add("- Method: as in \"Method\" above, on the GPU: the twin's modules and its "
+        "training data on the GPU (the data moved there once, as the zoo's torch loop "
+        "holds arrays that fit `zoo.backend.torch_loop.WHOLE_ON_DEVICE_BYTES`), "
+        "inference inputs copied from host memory in every timed call and outputs read "
+        "back to numpy, for the twin as for the zoo; every measurement ends with "
+        "`torch.cuda.synchronize()`. Only the zoo's default configurations unless "
+        "`--cases` names others; the CPU-only sections (threads, LSTM kernels, per-step "
+        "paths) are not run.")
+    add("")
+    add("### Training\n")
+    add(train_table(train_rows))
+    for batch in INFER_BATCHES:
+        add(f"\n### Inference, batch {batch}\n")
+        add(infer_table(infer_rows, batch))
+    table, short, total = _goal_table(train_rows, infer_rows)
+    if total:
+        add("\n### Goals on torch\n")
+        add(f"Training >= {GOALS['train']}x the twin; inference >= {GOALS[256]}x at batch "
+            f"256 and >= {GOALS[1]}x at batch 1 (the zoo's defaults; **below goal** "
+            "marked):\n")
+        add(table)
+        add(f"\n{short} of {total} torch ratios are below the goal on the GPU.")
+    return "\n".join(lines) + "\n"
+
+
+def write_doc(path, result, command):
+    """Write the run into the page at `path`: a CPU run renders the page and keeps the
+    page's recorded GPU section; a GPU run replaces only that section. Written to a
+    temporary file, then renamed."""
+    path = Path(path)
+    old = path.read_text() if path.exists() else ""
+    before, old_gpu = split_gpu_section(old)
+    if result["device"] == "gpu":
+        head = before if before.strip() else (
+            "# Performance\n\nNo CPU run of `scripts/benchmark.py` is recorded on this "
+            "page.\n\n")
+        page = head.rstrip() + "\n\n" + render_gpu_section(result, command)
+    else:
+        recorded = old_gpu if old_gpu and old_gpu.strip() != NO_GPU_SECTION.strip() else None
+        page = render_doc(result, command, gpu_section=recorded)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(page)
+    os.replace(tmp, path)
 
 
 def _loop_subsection(numbers, result):
@@ -1481,7 +1636,9 @@ def _loop_subsection(numbers, result):
         "float rounding (Adam runs torch's fused kernel with Keras' rule; tested, "
         "tests/training/test_torch_loop.py). Whatever the loop does not cover (other "
         "backends, datasets, sample weights, a custom train step, several outputs, "
-        "regularizer losses, layers not in float32, ...) runs Keras' own methods. "
+        "regularizer losses, layers not in float32, a Keras release without one of the "
+        "Keras internals the loop reads, listed and checked in "
+        "zoo/backend/keras_internals.py, ...) runs Keras' own methods. "
         "`model.native_torch_loop = False` switches it off (Keras' `fit`, `evaluate`, "
         "`predict` and `__call__` run); after each call `model.fit_path`, "
         "`model.evaluate_path` and `model.predict_path` say which path ran: "
@@ -1665,6 +1822,27 @@ def _speed_section(numbers, result):
     return "\n".join(lines)
 
 
+def _goal_table(train_rows, infer_rows):
+    """(markdown table of the torch goal ratios of the zoo's defaults, how many are below
+    the goal, how many there are)."""
+    infer = {(r["case"], r["batch"]): r for r in infer_rows if r["backend"] == "torch"}
+    rows, short = [], 0
+    for r in train_rows:
+        if r["backend"] != "torch" or r["variant"]:
+            continue
+        cells = [r["label"], _fmt_ratio(r["ratio"], GOALS["train"])]
+        short += r["ratio"] < GOALS["train"]
+        for batch in INFER_BATCHES:
+            for what in ("predict", "call_nograd"):
+                value = infer.get((r["case"], batch), {}).get(f"{what}_ratio")
+                cells.append(_fmt_ratio(value, GOALS[batch]))
+                short += value is not None and value < GOALS[batch]
+        rows.append(cells)
+    table = _md_table(["family", "training", "predict b1", "call in no_grad b1",
+                       "predict b256", "call in no_grad b256"], rows)
+    return table, short, len(rows) * 5
+
+
 def _shortfall_section(train_rows, infer_rows, numbers, layouts):
     lines = ["## Where the zoo falls short of the goal\n",
              f"Goal, on torch: training >= {GOALS['train']}x the twin for every family; "
@@ -1675,22 +1853,9 @@ def _shortfall_section(train_rows, infer_rows, numbers, layouts):
              "columns); a call that records autograd, as `model(x)` does by default in "
              "Keras and in torch, is shown in the inference tables for the record:\n"]
     add = lines.append
-    infer = {(r["case"], r["batch"]): r for r in infer_rows if r["backend"] == "torch"}
-    rows, short = [], 0
-    for r in train_rows:
-        if r["backend"] != "torch" or cases()[r["case"]].is_variant:
-            continue
-        cells = [r["label"], _fmt_ratio(r["ratio"], GOALS["train"])]
-        short += r["ratio"] < GOALS["train"]
-        for batch in INFER_BATCHES:
-            for what in ("predict", "call_nograd"):
-                value = infer.get((r["case"], batch), {}).get(f"{what}_ratio")
-                cells.append(_fmt_ratio(value, GOALS[batch]))
-                short += value is not None and value < GOALS[batch]
-        rows.append(cells)
-    add(_md_table(["family", "training", "predict b1", "call in no_grad b1", "predict b256",
-                   "call in no_grad b256"], rows))
-    add(f"\n{short} of {len(rows) * 5} torch ratios are below the goal.\n")
+    table, short, total = _goal_table(train_rows, infer_rows)
+    add(table)
+    add(f"\n{short} of {total} torch ratios are below the goal.\n")
     add("### Causes found\n")
     add("Found by profiling (`cProfile`) the torch runs and by the measurements below.\n")
     lines += _keras_path_causes(numbers, train_rows)
@@ -1843,8 +2008,10 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backends", default=",".join(BACKENDS),
                         help="comma-separated Keras backends (default: all three)")
-    parser.add_argument("--cases", default="all",
-                        help="comma-separated case names (see --list), default all")
+    parser.add_argument("--cases", default=None,
+                        help="comma-separated case names (see --list); all (the default "
+                        "on the CPU); defaults (the zoo's default configurations, no A/B "
+                        "variants: the default with --device gpu)")
     parser.add_argument("--rounds", type=int, default=5,
                         help="measurements per configuration, alternated (default 5)")
     parser.add_argument("--threads", type=int, default=None,
@@ -1852,6 +2019,10 @@ def main(argv=None):
                         "XLA; default: OMP_NUM_THREADS if set, else 1. 0: leave the "
                         "libraries' defaults")
     parser.add_argument("--scale", default="default", choices=("default", "tiny"))
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"),
+                        help="where the zoo and the twin compute: gpu (a CUDA GPU; its "
+                        "tables go to the page's GPU section), cpu (GPUs hidden), auto "
+                        "(default: gpu where torch sees one)")
     parser.add_argument("--doc", default=str(REPO_ROOT / "docs" / "performance.md"),
                         help="where to write the report (default docs/performance.md)")
     parser.add_argument("--no-doc", action="store_true", help="print only")
@@ -1862,7 +2033,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     if args.worker:
-        return worker_main(args.worker, json.loads(args.plan), args.scale, args.threads)
+        return worker_main(args.worker, json.loads(args.plan), args.scale, args.threads,
+                           args.device)
     all_cases = cases(args.scale)
     if args.list:
         for name, case in all_cases.items():
@@ -1877,23 +2049,36 @@ def main(argv=None):
     unknown = set(backends) - set(BACKENDS)
     if unknown:
         parser.error(f"unknown backends {sorted(unknown)}")
-    names = list(all_cases) if args.cases == "all" else args.cases.split(",")
+    device = args.device
+    if device == "auto":
+        device = "gpu" if _torch_sees_a_gpu() else "cpu"
+    elif device == "gpu" and not _torch_sees_a_gpu():
+        parser.error("--device gpu: torch sees no CUDA GPU here (torch.cuda.is_available() "
+                     "is False); install a CUDA build of torch or use --device cpu")
+    if args.cases is None:
+        args.cases = "defaults" if device == "gpu" else "all"
+    if args.cases == "all":
+        names = list(all_cases)
+    elif args.cases == "defaults":
+        names = [name for name, case in all_cases.items() if not case.is_variant]
+    else:
+        names = args.cases.split(",")
     unknown = set(names) - set(all_cases)
     if unknown:
         parser.error(f"unknown cases {sorted(unknown)}; see --list")
     print(f"benchmark: backends {backends}, {len(names)} cases, {args.rounds} rounds, "
-          f"threads {threads or 'library defaults'}")
+          f"threads {threads or 'library defaults'}, device {device}")
     code = _code_version()
-    result = run(names, backends, args.rounds, threads, args.scale)
+    result = run(names, backends, args.rounds, threads, args.scale,
+                 sections=device == "cpu", device=device)
     result["date"] = datetime.date.today().isoformat()
     result["code"] = code
     print_tables(result)
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1, default=str))
     if not args.no_doc:
-        doc = render_doc(result, _command_line(argv))
-        Path(args.doc).write_text(doc)
-        print(f"\nwrote {args.doc}")
+        write_doc(args.doc, result, _command_line(argv))
+        print(f"\nwrote {args.doc}" + (" (its GPU section)" if device == "gpu" else ""))
     return 0
 
 

@@ -12,7 +12,9 @@
 #   --dry-run   print the steps without running anything.
 #   --backends  the backends to check (default "torch jax").
 #
-# Environment: PYTHON (default python3), PYTEST_ARGS (extra pytest arguments).
+# Environment: PYTHON (default python3), PYTEST_ARGS (extra pytest arguments),
+# BENCH_ROUNDS (benchmark rounds, default 3: the benchmark writes the GPU section of
+# docs/performance.md; the zoo's default configurations, --device gpu).
 # Exit status: 0 when every step passed, 1 when one failed, 2 on a usage error.
 # Run from anywhere; it works in the repository root. Logs: $LOG_DIR (default
 # gpu-check-logs/), one file per step.
@@ -48,6 +50,7 @@ cd "$REPO" || exit 2
 PYTHON="${PYTHON:-python3}"
 LOG_DIR="${LOG_DIR:-$REPO/gpu-check-logs}"
 PYTEST_ARGS="${PYTEST_ARGS:-}"
+BENCH_ROUNDS="${BENCH_ROUNDS:-3}"
 [ "$DRY_RUN" = 0 ] && mkdir -p "$LOG_DIR"
 
 ROWS=()      # "backend|suite|status|passed|failed|skipped"
@@ -102,13 +105,7 @@ else
   run_step any install-zoo "" "$PYTHON" -m pip install --no-index --no-deps -e .
 fi
 
-# -- 2. per backend: GPU visible, tests, benchmark ---------------------------------------
-HAVE_BENCH=0
-BENCH_ARGS=()
-if [ -f scripts/benchmark.py ]; then
-  HAVE_BENCH=1
-  grep -q -- "--quick" scripts/benchmark.py && BENCH_ARGS+=(--quick)
-fi
+# -- 2. per backend: GPU visible, tests ------------------------------------------------
 
 for backend in $BACKENDS; do
   run_step "$backend" gpu-visible "" "$PYTHON" -c \
@@ -124,14 +121,15 @@ for backend in $BACKENDS; do
     run_step "$backend" "$suite" "$junit" "$PYTHON" -m pytest -p no:cacheprovider -q \
       --junitxml="$junit" "${targets[@]}" $PYTEST_ARGS
   done
-  if [ "$HAVE_BENCH" = 1 ]; then
-    run_step "$backend" benchmark "" "$PYTHON" scripts/benchmark.py "${BENCH_ARGS[@]}"
-  else
-    ROWS+=("$backend|benchmark|absent (no scripts/benchmark.py)|-|-|-")
-  fi
 done
 
-# -- 3. summary ----------------------------------------------------------------------
+# -- 3. the benchmark, once for all the backends, on the GPU ---------------------------
+# Its tables go into the GPU section of docs/performance.md (the CPU sections stay).
+BENCH_BACKENDS="${BACKENDS// /,}"
+run_step "${BACKENDS// /+}" benchmark "" "$PYTHON" scripts/benchmark.py --device gpu \
+  --backends "$BENCH_BACKENDS" --rounds "$BENCH_ROUNDS"
+
+# -- 4. summary ----------------------------------------------------------------------
 echo
 printf '%-11s %-12s %-28s %7s %7s %8s\n' backend suite status passed failed skipped
 for row in "${ROWS[@]}"; do

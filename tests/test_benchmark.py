@@ -139,3 +139,60 @@ def test_keras_loop_case_trains_through_keras(name):
         model.predict(benchmark.inference_inputs(case, 1), batch_size=1, verbose=0)
         assert model.fit_path.startswith(path), (case.name, model.fit_path)
         assert model.predict_path.startswith(path), (case.name, model.predict_path)
+
+
+def test_split_gpu_section_finds_the_section_at_a_line_start():
+    page = "# Performance\n\ntext about ## GPU inline\n\n## GPU\n\nMeasured on X.\n"
+    before, gpu = benchmark.split_gpu_section(page)
+    assert before == "# Performance\n\ntext about ## GPU inline\n\n"
+    assert gpu == "## GPU\n\nMeasured on X.\n"
+    assert benchmark.split_gpu_section("# Performance\n") == ("# Performance\n", None)
+
+
+def test_a_gpu_run_replaces_only_the_pages_gpu_section_and_a_cpu_run_keeps_it(tmp_path):
+    """Two worker processes (the twin and this backend) measure one tiny case; written as
+    a GPU run, the CPU page stays as it was; written again as a CPU run, the recorded
+    GPU section stays. (No GPU is needed: the result is labelled as a GPU run.)"""
+    import keras
+
+    result = benchmark.run(["mlp_classifier"], [keras.backend.backend()], rounds=1,
+                           threads=1, scale="tiny", sections=False, log=lambda *a: None)
+    result.update(date="2026-01-01", code=None)
+    assert result["device"] == "cpu" and set(result["devices"].values()) == {"cpu"}
+    page = tmp_path / "performance.md"
+    benchmark.write_doc(page, result, "python scripts/benchmark.py --device cpu")
+    cpu_page = page.read_text()
+    assert cpu_page.endswith(benchmark.NO_GPU_SECTION.rstrip() + "\n")
+    assert "## Training" in cpu_page and "mlp_classifier" in cpu_page
+
+    as_gpu = dict(result, device="gpu",
+                  devices={name: "cuda: Example GPU" for name in result["devices"]})
+    benchmark.write_doc(page, as_gpu, "python scripts/benchmark.py --device gpu")
+    before, gpu = benchmark.split_gpu_section(page.read_text())
+    assert before == benchmark.split_gpu_section(cpu_page)[0]
+    assert gpu.startswith("## GPU\n\nMeasured on cuda: Example GPU.")
+    assert "--device gpu" in gpu and "### Training" in gpu and "mlp_classifier" in gpu
+    assert "### Inference, batch 256" in gpu
+
+    benchmark.write_doc(page, result, "python scripts/benchmark.py --device cpu")
+    assert benchmark.split_gpu_section(page.read_text())[1] == gpu
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_device_gpu_without_a_gpu_is_a_usage_error(capsys):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(SystemExit) as stop:
+        benchmark.main(["--device", "gpu", "--no-doc"])
+    assert stop.value.code == 2
+    assert "torch sees no CUDA GPU" in capsys.readouterr().err
+
+
+def test_the_twin_runs_where_it_is_asked_to():
+    twin = benchmark.build_twin(TINY["lstm_floats"], device="cpu")
+    assert twin.device.type == "cpu" and twin.x.device.type == "cpu"
+    assert all(p.device.type == "cpu" for p in twin.net.parameters())
+    loss, metric = twin.train_epoch()
+    assert np.isfinite(loss) and 0 <= metric <= 1
+    out = twin.infer(twin.prepare_inputs(benchmark.inference_inputs(TINY["lstm_floats"], 3)))
+    assert isinstance(out, np.ndarray) and out.shape[0] == 3

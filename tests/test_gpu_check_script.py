@@ -26,7 +26,10 @@ def test_dry_run_lists_install_tests_and_benchmark_for_torch_and_jax(tmp_path):
         assert f"KERAS_BACKEND={backend}" in out
         for suite in ("models", "parity", "gpu-tier"):
             assert f"({backend}/{suite})" in out
-    assert "benchmark" in out  # run when scripts/benchmark.py exists, else "absent"
+    # the benchmark once, on the GPU, for both backends (it writes the page's GPU section)
+    bench = [line for line in out.splitlines() if "scripts/benchmark.py" in line]
+    assert len(bench) == 1 and "--device gpu" in bench[0] and "--rounds 3" in bench[0]
+    assert "torch\\,jax" in bench[0] or "torch,jax" in bench[0]
     assert "tests/models" in out and "-m parity" in out and "tests/test_gpu.py" in out
     assert "nothing was run" in out
 

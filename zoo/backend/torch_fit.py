@@ -3,13 +3,13 @@ tensors converted once, with `TorchStep` as the train step.
 
 Keras' torch `fit` converts every batch through a `torch.utils.data.DataLoader`,
 dispatches batch callbacks to a thread pool even when no callback has batch hooks, and
-runs the train step through `Layer.__call__`. Here the arrays become tensors once, a
+runs the train step through `Layer.__call__`. Here the arrays become tensors once (on an
+accelerator, moved there once when they fit `torch_loop.WHOLE_ON_DEVICE_BYTES`), a
 batch is one index into them, batch hooks run only when some callback defines them,
 and the step is `TorchStep`. Epoch-level behaviour is Keras': the same `CallbackList`,
 `History`, progress bar, validation through `model.evaluate`, `stop_training`.
 """
 
-import torch
 from keras.src.backend import config as keras_config
 from keras.src.trainers.data_adapters import array_slicing
 
@@ -63,7 +63,7 @@ def fit(model, x, y, batch_size=None, epochs=1, verbose="auto", callbacks=None,
         model.reset_metrics()
         callbacks.on_epoch_begin(epoch)
         model.train()
-        order = torch.randperm(data.size) if shuffle else None
+        order = data.shuffled() if shuffle else None
         for batch in range(data.count):
             if hooks:
                 callbacks.on_train_batch_begin(batch)

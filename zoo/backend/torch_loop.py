@@ -38,11 +38,7 @@ def as_array_list(x):
 
 def graph_of(model):
     """The model's `TorchGraph`, built once and kept on the model."""
-    graph = model.__dict__.get("_zoo_torch_graph")
-    if graph is None:
-        graph = TorchGraph(model)
-        set_plain(model, "_zoo_torch_graph", graph)
-    return graph
+    return TorchGraph.of(model)
 
 
 def network_of(model):
@@ -85,25 +81,44 @@ def inference_mode(model):
         model.eval()
 
 
-class Batches:
-    """Tensors made once from arrays, served as batches on Keras' device."""
+# Arrays up to this many bytes in all move to an accelerator once, whole, and batches are
+# cut there; larger ones stay in host memory and move batch by batch.
+WHOLE_ON_DEVICE_BYTES = 1 << 30
 
-    def __init__(self, arrays, batch_size):
-        self.tensors = [torch.as_tensor(a) for a in arrays]
-        self.size = self.tensors[0].shape[0]
+
+class Batches:
+    """Tensors made once from arrays, served as batches on Keras' device.
+
+    On an accelerator the tensors are moved there once when they are at most
+    `WHOLE_ON_DEVICE_BYTES` together (the zoo's datasets are), so a batch is an index
+    on the device rather than a host-to-device copy per batch (what Keras' DataLoader
+    does); larger arrays move batch by batch."""
+
+    def __init__(self, arrays, batch_size, device=None):
+        tensors = [torch.as_tensor(a) for a in arrays]
+        self.size = tensors[0].shape[0]
         self.batch_size = batch_size or 32
         self.count = math.ceil(self.size / self.batch_size)
-        self.device = get_device()
+        self.device = get_device() if device is None else device
+        self.on_device = self.device != "cpu" and \
+            sum(t.nbytes for t in tensors) <= WHOLE_ON_DEVICE_BYTES
+        self.tensors = [t.to(self.device) for t in tensors] if self.on_device else tensors
+
+    def shuffled(self):
+        """A random order of the rows, where the tensors are (drawn from torch's CPU
+        generator: the same order on every device for the same seed)."""
+        order = torch.randperm(self.size)
+        return order.to(self.device) if self.on_device else order
 
     def __call__(self, index, order=None):
         """Batch number `index` (of the rows in `order`, when given) of every tensor."""
-        if self.count == 1 and order is None and self.device == "cpu":
+        if self.count == 1 and order is None and (self.on_device or self.device == "cpu"):
             return self.tensors  # the whole arrays: no slicing
         rows = slice(index * self.batch_size, (index + 1) * self.batch_size)
         if order is not None:
             rows = order[rows]
         batch = [t[rows] for t in self.tensors]
-        if self.device != "cpu":
+        if self.device != "cpu" and not self.on_device:
             batch = [t.to(self.device, non_blocking=True) for t in batch]
         return batch
 
