@@ -19,11 +19,14 @@ def call(model, args, kwargs):
     if len(args) != 1 or (kwargs and set(kwargs) != {"training"}):
         return None
     inputs = list(args[0]) if isinstance(args[0], (list, tuple)) else [args[0]]
+    device = get_device()
     for i, x in enumerate(inputs):
         if isinstance(x, np.ndarray):
-            inputs[i] = torch.as_tensor(x, device=get_device())
+            inputs[i] = torch.as_tensor(x, device=device)
         elif not isinstance(x, torch.Tensor) or x.device.type == "meta":
             return None
+        elif x.device != device:  # as Keras' convert_to_tensor: onto Keras' device
+            inputs[i] = x.to(device)
     if global_state.get_global_attribute("current_call_ctx") is not None \
             or in_stateless_scope() or in_symbolic_scope():
         return None

@@ -9,8 +9,9 @@ Keras' own implementation).
 
 Weight layout: Keras keeps `kernel` (input_dim, 4u), `recurrent_kernel` (u, 4u) and
 one `bias` (4u,); torch wants (4u, input_dim), (4u, u) and two biases. The kernels
-are passed transposed (views, no copy) and Keras' bias as `b_ih` with zeros as
-`b_hh`, so gradients flow through the kernel to the Keras variables.
+are passed transposed (views, no copy; on CUDA contiguous copies, as Keras' own cuDNN
+path passes them) and Keras' bias as `b_ih` with zeros as `b_hh`, so gradients flow
+through the kernel to the Keras variables.
 """
 
 import keras
@@ -121,6 +122,8 @@ def lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kerne
 
     # torch: gates = x @ W_ih.T + b_ih + h @ W_hh.T + b_hh, W of shape (4u, in).
     params = [kernel.T, recurrent_kernel.T, bias, torch.zeros_like(bias)]
+    if x.is_cuda:  # cuDNN takes contiguous weights (Keras' own CUDA path copies them too)
+        params = [p.contiguous() for p in params]
     train = torch.is_grad_enabled()  # cuDNN keeps its backward workspace only then
 
     if lengths is None:

@@ -190,7 +190,8 @@ class _AdamState:
     def apply(self, grads):
         self.t += 1
         lr = self.optimizer._get_current_learning_rate()
-        lr = lr.value if isinstance(lr, keras.Variable) else torch.as_tensor(lr)
+        lr = lr.value if isinstance(lr, keras.Variable) else torch.as_tensor(
+            lr, device=self.params[0].device)  # the fused kernel reads it where the weights are
         step = torch.tensor(float(self.t), device=self.params[0].device)
         # the kernel walks each gradient's memory as its parameter's: make them match
         grads = [g if g.stride() == p.stride() else g.contiguous()
