@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.helpers import REPO_ROOT
+from tests.helpers import REPO_ROOT, require_installed
 
 PROBE = "import {first}zoo, keras; print(keras.backend.backend())"
 
@@ -37,6 +37,7 @@ def test_keras_autowritten_config_is_not_a_choice(tmp_path):
 
 @pytest.mark.parametrize("how", ["env", "keras_json"])
 def test_an_explicit_choice_wins(tmp_path, how):
+    require_installed("jax")
     if how == "env":
         assert _backend_after_import(tmp_path, env_backend="jax") == "jax"
     else:
@@ -48,4 +49,5 @@ def test_keras_imported_first_keeps_its_backend(tmp_path):
     env = {"floatx": "float32", "epsilon": 1e-07, "backend": "tensorflow",
            "image_data_format": "channels_last"}
     # keras imported before zoo, with nothing chosen: keras' own default stays.
+    require_installed("tensorflow")
     assert _backend_after_import(tmp_path, keras_json=env, first="keras, ") == "tensorflow"

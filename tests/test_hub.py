@@ -17,7 +17,7 @@ import pytest
 from huggingface_hub import file_download, hf_hub_download
 
 import zoo
-from tests.helpers import BACKENDS, REPO_ROOT, run_on_backend
+from tests.helpers import BACKENDS, REPO_ROOT, require_installed, run_on_backend
 from tests.hub_artifacts import (  # noqa: F401  (fixtures)
     artifact,
     assert_same,
@@ -254,6 +254,7 @@ def test_a_plain_keras_upload_is_not_a_zoo_artifact(hub_env):
 
 
 def test_plain_keras_loads_a_published_zoo_artifact(hub_env, trained, published):
+    require_installed("tensorflow")  # Keras reads hf:// paths through TensorFlow's gfile
     clear_cache(hub_env)
     model = keras.saving.load_model(f"hf://{REPO}")  # snapshot_download: every file, .gitattributes too
     assert isinstance(model, zoo.MLPClassifier)

@@ -32,6 +32,7 @@ from huggingface_hub.errors import (
 )
 
 from tests.hub_fixtures import FAKE_TOKEN, hub_env, hub_server  # noqa: F401  (fixtures)
+from tests.helpers import require_installed
 from tests.hub_server import git_blob_oid
 
 REPO = "zoo-test/convnet.digits"
@@ -241,6 +242,7 @@ def test_download_to_local_dir(api, hub_env, published, tmp_path):
 
 def test_keras_hf_paths_round_trip(hub_env):
     """keras.saving with hf:// URLs (create_repo + upload_folder, then snapshot_download) against the test hub."""
+    require_installed("tensorflow")  # Keras reads hf:// paths through TensorFlow's gfile
     import keras
     import numpy as np
 

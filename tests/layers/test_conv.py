@@ -4,6 +4,8 @@ Runs on the backend named by KERAS_BACKEND. On torch the fused path must run whe
 can (and give Keras' results); on TensorFlow and JAX the layers are Keras' own.
 """
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -36,7 +38,12 @@ def _compare(keras_layer, zoo_layer, data_format, config):
     reference.set_weights(weights)
     fused.set_weights(weights)
     x = rng.normal(size=shape).astype("float32")
-    expected = run_layer(reference, x)
+    try:
+        expected = run_layer(reference, x)
+    except ValueError as error:  # Keras' own layer rejects it (keras < 3.15, some windows)
+        with pytest.raises(ValueError, match=re.escape(str(error).splitlines()[0][:80])):
+            run_layer(fused, x)  # so does the zoo's: it is Keras' layer there
+        return
     actual = run_layer(fused, x)
     assert_close(actual[0], expected[0], "output")
     assert_close(actual[1], expected[1], "gradient")
@@ -88,8 +95,13 @@ def test_matches_keras_layer(zoo_layer, config, data_format, fused_calls):
 
 
 def test_fused_path_only_on_torch():
+    """On torch with a Keras that has the helper the fused path imports (keras >= 3.15);
+    Keras' own convolution everywhere else."""
+    from zoo.backend import keras_internals
+
+    expected = ON_TORCH and keras_internals.missing("conv") is None
     for layer in (Conv2D(2, 3), Conv2DTranspose(2, 4, strides=2, padding="same")):
-        assert zoo.backend.fused_ops.fused_conv_available(layer) is ON_TORCH
+        assert zoo.backend.fused_ops.fused_conv_available(layer) is expected
 
 
 def test_same_names_and_weights_as_keras_conv2d():

@@ -23,8 +23,12 @@ def fused_conv_available(layer):
     """Whether the current backend runs this Keras convolution (or transposed
     convolution) layer's configuration with the bias fused into its kernel (False: run
     Keras' own `call`)."""
-    if not _on_torch() or keras_internals.missing("conv") is not None:
-        return False  # a Keras without the helper torch_conv imports: Keras' own call
+    if not _on_torch():
+        return False
+    spec = keras_internals.missing("conv")
+    if spec is not None:  # a Keras without the helper torch_conv imports: Keras' own call
+        keras_internals.reason(spec)  # said once, as a RuntimeWarning
+        return False
     from zoo.backend import torch_conv
 
     return torch_conv.supports(layer)

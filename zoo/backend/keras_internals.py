@@ -59,6 +59,12 @@ REQUIRED = {
 }
 
 
+# The first Keras release that has every name of a group (checked by running the test
+# suite on keras 3.8.0, 3.10.0, 3.14.1, 3.15.0 and 3.15.1, 2026-12-02): older ones run
+# Keras' own code for that group. The CI runs the torch suite on keras 3.10.0 too.
+FIRST_KERAS = {"loop": (3, 10), "conv": (3, 15)}
+
+
 @functools.cache
 def missing(group="loop"):
     """The first name of `REQUIRED[group]` the installed Keras (or torch) lacks, as
@@ -91,13 +97,25 @@ def reason(spec_or_error):
 
     what = spec_or_error if isinstance(spec_or_error, str) else \
         f"{type(spec_or_error).__name__}: {spec_or_error}"
-    text = (f"keras {keras.__version__} lacks an internal the zoo's torch loop reads "
+    text = (f"keras {keras.__version__} lacks an internal the zoo's torch code reads "
             f"({what}); it was written against keras 3.15")
     if text not in _warned:
         _warned.add(text)
-        warnings.warn(f"zoo: Keras' own methods run instead of the zoo's faster torch "
-                      f"path: {text}", RuntimeWarning, stacklevel=2)
+        warnings.warn(f"zoo: Keras' own code runs instead of the zoo's faster torch path: "
+                      f"{text}", RuntimeWarning, stacklevel=_caller_level())
     return text
+
+
+def _caller_level():
+    """The `stacklevel` that points a warning at the first frame outside zoo and Keras
+    (the user's call)."""
+    import sys
+
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] in (
+            "zoo", "keras"):
+        level, frame = level + 1, frame.f_back
+    return level
 
 
 _MISSING = object()
