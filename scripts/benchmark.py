@@ -1531,6 +1531,7 @@ def render_doc(result, command, gpu_section=None):
 
 
 GPU_HEADING = "## GPU"
+GPU_MEASURED = f"{GPU_HEADING}\n\nMeasured on"  # how a GPU run's section starts
 NO_GPU_SECTION = (
     f"{GPU_HEADING}\n\nNo GPU run of this script is recorded: this page has no GPU numbers. "
     "On a machine with a CUDA GPU, `python scripts/benchmark.py --device gpu` (the "
@@ -1555,7 +1556,7 @@ def render_gpu_section(result, command):
     for per_worker in result["versions"].values():
         versions.update(per_worker)
     gpus = sorted({d for d in result["devices"].values() if d != "cpu"})
-    lines = [f"{GPU_HEADING}\n", f"Measured on {', '.join(gpus)}.\n"]
+    lines = [f"{GPU_MEASURED} {', '.join(gpus)}.\n"]
     add = lines.append
     add(f"- Command: `{command}`")
     if result.get("code"):
@@ -1604,7 +1605,7 @@ def write_doc(path, result, command):
             "page.\n\n")
         page = head.rstrip() + "\n\n" + render_gpu_section(result, command)
     else:
-        recorded = old_gpu if old_gpu and old_gpu.strip() != NO_GPU_SECTION.strip() else None
+        recorded = old_gpu if old_gpu and old_gpu.startswith(GPU_MEASURED) else None
         page = render_doc(result, command, gpu_section=recorded)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(page)

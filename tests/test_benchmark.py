@@ -160,8 +160,9 @@ def test_a_gpu_run_replaces_only_the_pages_gpu_section_and_a_cpu_run_keeps_it(tm
     result.update(date="2026-01-01", code=None)
     assert result["device"] == "cpu" and set(result["devices"].values()) == {"cpu"}
     page = tmp_path / "performance.md"
+    page.write_text("# Performance\n\nan older page\n\n## GPU\n\nNo GPU machine was lent.\n")
     benchmark.write_doc(page, result, "python scripts/benchmark.py --device cpu")
-    cpu_page = page.read_text()
+    cpu_page = page.read_text()  # a GPU section that records no GPU run is not kept
     assert cpu_page.endswith(benchmark.NO_GPU_SECTION.rstrip() + "\n")
     assert "## Training" in cpu_page and "mlp_classifier" in cpu_page
 
