@@ -180,18 +180,23 @@ def lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kerne
     return last_output, outputs, states
 
 
-def _run_right_padded(x, h0, c0, lengths, lengths_dev, params, train, return_state):
-    """(y, h, states) of the kernel over sequences x[b, :lengths[b]] (right-padded batch).
+def _run_right_padded(x, h0, c0, lengths, lengths_dev, params, train, return_state,
+                      batch_first=True):
+    """(y, h, states) of the kernel over sequences x[b, :lengths[b]] (right-padded batch;
+    x and y time-major, (time, batch, features), with `batch_first=False`).
 
     y[b, t] is sequence b's output after step t for t < lengths[b] (garbage after);
     h the output at each sequence's last step; states `[h, c]` there, or `[]` without
     `return_state` (then the whole padded batch runs, and h is gathered).
     """
     if not return_state:
-        y, _, _ = _VF.lstm(x, (h0, c0), params, True, 1, 0.0, train, False, True)
-        h = _gather_steps(y, (lengths_dev - 1)[:, None])[:, 0]
+        y, _, _ = _VF.lstm(x, (h0, c0), params, True, 1, 0.0, train, False, batch_first)
+        if batch_first:
+            h = _gather_steps(y, (lengths_dev - 1)[:, None])[:, 0]
+        else:
+            h = y[lengths_dev - 1, torch.arange(y.shape[1], device=y.device)]
         return y, h, []
-    packed = rnn_utils.pack_padded_sequence(x, lengths, batch_first=True,
+    packed = rnn_utils.pack_padded_sequence(x, lengths, batch_first=batch_first,
                                             enforce_sorted=False)
     hx = (h0.index_select(1, packed.sorted_indices),
           c0.index_select(1, packed.sorted_indices))
@@ -202,7 +207,7 @@ def _run_right_padded(x, h0, c0, lengths, lengths_dev, params, train, return_sta
     y, _ = rnn_utils.pad_packed_sequence(
         rnn_utils.PackedSequence(data, packed.batch_sizes, packed.sorted_indices,
                                  packed.unsorted_indices),
-        batch_first=True, total_length=x.shape[1],
+        batch_first=batch_first, total_length=x.shape[1 if batch_first else 0],
     )
     return y, h, [h, c]
 
@@ -213,17 +218,20 @@ def _left_padded(x, h0, c0, lengths, lengths_dev, time, params, train, return_se
     steps = x.shape[1]
     longest = int(lengths.max())
     pad = steps - lengths_dev[:, None]
+    rows = torch.arange(x.shape[0], device=x.device)
     # Sequence b's valid steps x[b, pad_b:] moved to the front: right-padded, and
-    # every step after the longest sequence is padding everywhere.
-    shifted = _gather_steps(x, (time[:longest] + pad) % steps)
+    # every step after the longest sequence is padding everywhere. Gathered straight
+    # into the kernel's own time-major layout, (time, batch, features): the kernel
+    # would otherwise copy a batch-first input into it.
+    shifted = x[rows[None, :], ((time[:longest] + pad) % steps).T]
     y, h, states = _run_right_padded(shifted, h0, c0, lengths, lengths_dev, params, train,
-                                     return_state)
+                                     return_state, batch_first=False)
     # The last step is valid in every row: the last output is h, zero_output_for_mask
     # or not (the masked steps output zeros either way: they come first).
     if not return_sequences:
         return h, h[:, None], states
     if longest < steps:
-        y = torch.nn.functional.pad(y, (0, 0, 0, steps - longest))
-    outputs = _gather_steps(y, (time - pad) % steps)
+        y = torch.nn.functional.pad(y, (0, 0, 0, 0, 0, steps - longest))
+    outputs = y[(time - pad) % steps, rows[:, None]]  # back to batch-first, shifted back
     outputs = torch.where((time >= pad)[..., None], outputs, 0.0)
     return h, outputs, states
