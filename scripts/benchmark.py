@@ -1725,7 +1725,12 @@ def _speed_section(numbers, result):
             "mask (torch's packed CPU kernel has a slow backward). Left-padded masks "
             "(added after the first version, which ran Keras' loop on them): the same gain "
             "as right-padded ones, less the shift (a copy of the embedded batch, forward "
-            "and backward, beside an LSTM's arithmetic: a few percent).\n")
+            "and backward, beside an LSTM's arithmetic: a few percent). Gathering the "
+            "shifted inputs straight into the kernel's time-major layout (the kernel "
+            "otherwise copies a batch-first input into it; commit c7aca74) saves one of "
+            "the copies: predicted a few percent of a masked LSTM step; measured: the "
+            "pre-padded FusedLSTM row below against its torch.nn.LSTM twin (0.87x in the "
+            "run of commit 5cf4f87, the commit before, on the same machine).\n")
         add(f"Measured: forward + backward of Embedding({s['vocab']}, {s['embed']}) + "
             f"LSTM({s['units']}) + Dense(1), BCE loss, batch {s['batch']} x {s['steps']} "
             "steps, on torch (speeds relative to the torch.nn.LSTM rows, paired per "
