@@ -1505,7 +1505,10 @@ def render_doc(result, command, gpu_section=None):
         "JAX.")
     add("- **twin**: plain `torch.nn` modules with the same layers and the same number of "
         "trainable parameters (asserted; torch's LSTM has a second bias vector, which the "
-        "twin freezes at zero), a manual loop over shuffled batches with `torch.optim.Adam` "
+        "twin freezes at zero; its LSTMs start from Keras' LSTM initialization, "
+        "`keras_lstm_init`: with torch's default the token twin's gradient through 200 "
+        "steps decays into float32's subnormal range, which made it 5x slower on an Intel "
+        "CPU), a manual loop over shuffled batches with `torch.optim.Adam` "
         "(same learning rate and epsilon), tracking the loss and the zoo model's default "
         "metric. Images NCHW (torch's layout); losses from logits (`cross_entropy`, "
         "`binary_cross_entropy_with_logits`); token sequences run padded through "
