@@ -103,8 +103,10 @@ class TorchGraph:
         """The model's graph, built once and kept on the model (`blocker` first)."""
         graph = model.__dict__.get(_GRAPH)
         if graph is None:
-            graph = TorchGraph(model)
-            model.__dict__[_GRAPH] = graph  # not Keras' or torch's attribute tracking
+            reason = TorchGraph.blocker(model)
+            if reason:
+                raise NotNative(reason)
+            graph = model.__dict__[_GRAPH]  # built, once, by the blocker's first check
         return graph
 
     def __call__(self, inputs, training=False):

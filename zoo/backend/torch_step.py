@@ -31,10 +31,8 @@ class TorchStep:
         self.graph = graph
         loss = model._compile_loss._flat_losses[0].loss
         self.loss = torch_losses.loss_function(loss) or loss
-        metrics = [m for group in model._compile_metrics._flat_metrics
-                   for m in _metrics_of(group)] if model._compile_metrics else []
         self.metrics = [(m, torch_losses.metric_function(m) or _keras_metric_fn(m))
-                        for m in metrics]
+                        for m in _compiled_metrics(model)]
         if training:
             self.variables = list(model.trainable_variables)
             self.params = [v.value for v in self.variables]
@@ -68,10 +66,9 @@ class TorchStep:
             if model._compile_metrics._flat_weighted_metrics and any(
                     _metrics_of(g) for g in model._compile_metrics._flat_weighted_metrics):
                 return "the model has weighted metrics"
-            for group in model._compile_metrics._flat_metrics:
-                for metric in _metrics_of(group):
-                    if not isinstance(metric, MeanMetricWrapper):
-                        return f"metric {metric.name!r} is not a mean of a metric function"
+            for metric in _compiled_metrics(model):
+                if not isinstance(metric, MeanMetricWrapper):
+                    return f"metric {metric.name!r} is not a mean of a metric function"
         if training and not model.trainable_variables:
             return "the model has no trainable weights"
         _reads_internals(model)
@@ -120,10 +117,8 @@ def _reads_internals(model):
     (which routes to Keras' `fit`), rather than in the training loop."""
     model._compile_loss._flat_losses[0].loss._fn_kwargs  # noqa: B018
     model._loss_tracker.total, model._loss_tracker.count  # noqa: B018
-    if model._compile_metrics is not None:
-        for group in model._compile_metrics._flat_metrics:
-            for metric in _metrics_of(group):
-                metric._fn, metric._fn_kwargs  # noqa: B018
+    for metric in _compiled_metrics(model):
+        metric._fn, metric._fn_kwargs  # noqa: B018
 
 
 def compiled_blocker(model):
@@ -133,6 +128,13 @@ def compiled_blocker(model):
     if getattr(model, "steps_per_execution", 1) != 1:
         return "steps_per_execution is not 1"
     return None
+
+
+def _compiled_metrics(model):
+    """The compiled (unweighted) metric objects, flat."""
+    if model._compile_metrics is None:
+        return []
+    return [m for group in model._compile_metrics._flat_metrics for m in _metrics_of(group)]
 
 
 def _metrics_of(group):
