@@ -179,3 +179,98 @@ def test_lowered_fused_lstm_matches_the_layer(return_sequences, go_backwards, pa
     for a, b in zip(torch.autograd.grad(expected.sum(), weights),
                     torch.autograd.grad(got.sum(), weights)):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
+
+
+def _token_model(lstm_cls, padding, go_backwards=False, stacked=False, dropout=0.0,
+                 also_read=False):
+    """Embedding(mask_zero=True) -> LSTM(s) -> Dense, and pre-/post-padded, unpadded or
+    holed token ids for it; `also_read`: a second layer reads the embedded batch too."""
+    rng = np.random.default_rng(5)
+    steps, vocab = 9, 17
+    inputs = keras.Input((steps,), dtype="int32")
+    embedded = keras.layers.Embedding(vocab, 4, mask_zero=True, name="embedding")(inputs)
+    x = embedded
+    for i, last in enumerate([False, True] if stacked else [True]):
+        x = lstm_cls(5, return_sequences=not last, go_backwards=go_backwards and i == 0,
+                     dropout=dropout, seed=3, name=f"lstm_{i}")(x)
+    outputs = keras.layers.Dense(2, name="head")(x)
+    if also_read:
+        pooled = keras.layers.GlobalAveragePooling1D(name="pool")(embedded)
+        outputs = keras.layers.Concatenate(name="both")([outputs, pooled])
+    model = keras.Model(inputs, outputs)
+    model.set_weights([rng.normal(scale=0.5, size=w.shape).astype("float32")
+                       for w in model.get_weights()])
+    ids = rng.integers(1, vocab, size=(5, steps)).astype("int32")
+    lengths = np.array([steps, 3, 6, 1, steps - 1])[:, None]
+    position = np.arange(steps)[None]
+    if padding == "pre":
+        ids[position < steps - lengths] = 0
+    elif padding == "post":
+        ids[position >= lengths] = 0
+    elif padding == "holes":
+        ids[1, 4] = ids[2, 0] = 0
+    return model, torch.as_tensor(ids)
+
+
+def _outputs_and_grads(model, run):
+    out = run()
+    weights = [v.value for v in model.trainable_variables]
+    probe = torch.cos(torch.arange(out.numel(), dtype=torch.float32)).reshape(out.shape)
+    return out.detach().numpy(), [g.numpy() for g in torch.autograd.grad(
+        (out * probe).sum(), weights)]
+
+
+@pytest.mark.parametrize("padding", [None, "pre", "post", "holes"])
+@pytest.mark.parametrize("go_backwards,stacked", [(False, False), (True, False),
+                                                  (False, True)])
+def test_embedding_read_only_by_a_fused_lstm_is_embedded_inside_it(padding, go_backwards,
+                                                                   stacked):
+    """The graph runs the Embedding inside the FusedLSTM's step (token ids shifted, not
+    embedded features): outputs and gradients (embedding table included) as
+    keras.layers.LSTM's model through Keras' own call."""
+    import zoo
+    from zoo.backend.torch_graph import TorchGraph
+
+    reference, ids = _token_model(keras.layers.LSTM, padding, go_backwards, stacked)
+    model, _ = _token_model(zoo.layers.FusedLSTM, padding, go_backwards, stacked)
+    graph = TorchGraph(model)
+    runs = {step.layer.name: step.run for step in graph.steps}
+    assert runs["embedding"] is torch_lowering.token_ids
+    assert runs["lstm_0"].__name__ == "fused_lstm"
+    expected = _outputs_and_grads(reference, lambda: reference(ids, training=False))
+    got = _outputs_and_grads(model, lambda: graph([ids], training=False)[0])
+    np.testing.assert_allclose(got[0], expected[0], atol=1e-6)
+    for a, b in zip(got[1], expected[1]):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_embedded_lstm_input_dropout_in_training_matches_the_layers():
+    """With input dropout in training the paired step embeds and runs the layer's own
+    call: the same dropout mask (seeded) and outputs as the unpaired layers."""
+    import zoo
+    from zoo.backend.torch_graph import TorchGraph
+
+    model, ids = _token_model(zoo.layers.FusedLSTM, "pre", dropout=0.4)
+    graph = TorchGraph(model)
+    assert {s.layer.name: s.run for s in graph.steps}["embedding"] is torch_lowering.token_ids
+    seeds = [keras.ops.convert_to_numpy(v.value) for v in model.non_trainable_variables]
+    expected = model(ids, training=True)  # Keras' call: the layers' own __call__
+    for variable, seed in zip(model.non_trainable_variables, seeds):
+        variable.assign(seed)  # the seed generator's state: the same dropout mask
+    got = graph([ids], training=True)[0]
+    assert not np.allclose(got.detach().numpy(),
+                           keras.ops.convert_to_numpy(model(ids, training=False)))
+    np.testing.assert_allclose(got.detach().numpy(), keras.ops.convert_to_numpy(expected),
+                               atol=1e-6)
+
+
+def test_embedding_read_by_another_layer_too_stays_a_layer_of_its_own():
+    import zoo
+    from zoo.backend.torch_graph import TorchGraph
+
+    model, ids = _token_model(zoo.layers.FusedLSTM, "pre", also_read=True)
+    graph = TorchGraph(model)
+    assert {s.layer.name: s.run for s in graph.steps}["embedding"] is not \
+        torch_lowering.token_ids
+    np.testing.assert_allclose(graph([ids])[0].detach().numpy(),
+                               keras.ops.convert_to_numpy(model(ids)), atol=1e-6)

@@ -5,7 +5,9 @@ call-context and name scopes, input specs, mask metadata), often more than the l
 arithmetic. `TorchGraph` walks the model's nodes once, in Keras' own order, and
 afterwards runs each layer's computation directly: the common layers through the
 torch functions in `zoo.backend.torch_lowering`, every other layer through its own
-`call`. Masks travel beside the tensors exactly as `__call__` propagates them.
+`call` (an `Embedding` read only by a FusedLSTM is computed inside the LSTM's step,
+from the token ids). Masks travel beside the tensors exactly as `__call__` propagates
+them.
 Weights are the model's own variables, so nothing is copied and training through the
 graph trains the model.
 
@@ -85,6 +87,7 @@ class TorchGraph:
                 if node.operation is None or node.is_input:
                     continue
                 self.steps.append(_Step(node))
+        _embed_in_reader(self.steps, set(self.output_ids))
 
     @staticmethod
     def blocker(model):
@@ -139,6 +142,30 @@ class TorchGraph:
                     for key, m in zip(step.outputs, _flat(out_mask)):
                         masks[key] = m
         return [values[key] for key in self.output_ids]
+
+
+def _embed_in_reader(steps, output_ids):
+    """Where an `Embedding`'s output is read by one step only, as its first argument,
+    and that step's layer can embed token ids itself (`torch_lowering.
+    lower_with_embedding`: a FusedLSTM, which then shifts the ids of a padded batch,
+    not the embedded features), that step takes the ids and the `Embedding`'s step
+    passes them on. The mask is computed from the ids, as before (Keras records it as
+    an op on the ids, or `compute_mask` gives it); nothing else reads the embedded batch."""
+    readers = {}
+    for step in steps:
+        for key in step.inputs:
+            readers[key] = readers.get(key, 0) + 1
+    by_output = {step.outputs[0]: step for step in steps if len(step.outputs) == 1}
+    for step in steps:
+        args = step.node.arguments.args
+        key = id(args[0]) if args and isinstance(args[0], KerasTensor) else None
+        source = by_output.get(key)
+        if source is None or source.plan is not _SINGLE or readers[key] != 1 \
+                or key in output_ids:
+            continue
+        run = torch_lowering.lower_with_embedding(step.layer, source.layer)
+        if run is not None:
+            source.run, step.run = torch_lowering.token_ids, run
 
 
 def _layers_blocker(model):

@@ -104,35 +104,63 @@ def _embedding(layer):
     _read_directly(table)
 
     def embedding(x):
-        if x.dtype not in (torch.int32, torch.int64):
-            x = x.to(torch.int32)
-        return F.embedding(x, table._value)
+        return F.embedding(token_ids(x), table._value)
 
     return embedding
 
 
-def _fused_lstm(layer):
+def _fused_lstm(layer, embedding=None):
+    """The FusedLSTM's `RNN.call`; with `embedding` (a plain `Embedding` layer) the
+    callable takes that layer's token ids and embeds them inside the kernel call
+    (`torch_lstm.lstm(embeddings=...)`: ids shifted, not embedded features)."""
     if not torch_lstm.supports(layer) or layer.return_state:
         return None
+    if embedding is not None and (type(embedding) is not keras.layers.Embedding
+                                  or not _plain(embedding)):
+        return None
     cell, units = layer.cell, layer.units
-    _read_directly(cell.kernel, cell.recurrent_kernel, cell.bias)
+    table = None if embedding is None else embedding._embeddings
+    _read_directly(cell.kernel, cell.recurrent_kernel, cell.bias, table)
+
+    def keras_call(x, mask, training):  # the layer's own call, on embedded inputs
+        if table is not None:
+            x = F.embedding(token_ids(x), table._value)
+        return layer.call(x, mask=mask, training=training)
 
     def fused_lstm(x, mask=None, training=False):
         """`RNN.call` of the FusedLSTM without Keras' set-up around the kernel."""
         if training and layer.dropout:  # input dropout masks: Keras' RNN set-up
-            return layer.call(x, mask=mask, training=training)
-        zeros = x.new_zeros((x.shape[0], units))
+            return keras_call(x, mask, training)
+        zeros = cell.kernel._value.new_zeros((x.shape[0], units))
         out = torch_lstm.lstm(
-            x, zeros, zeros, mask[0] if isinstance(mask, (list, tuple)) else mask,
+            x if table is None else token_ids(x), zeros, zeros,
+            mask[0] if isinstance(mask, (list, tuple)) else mask,
             cell.kernel._value, cell.recurrent_kernel._value, cell.bias._value,
             return_sequences=layer.return_sequences, go_backwards=layer.go_backwards,
-            zero_output_for_mask=layer.zero_output_for_mask, return_state=False)
+            zero_output_for_mask=layer.zero_output_for_mask, return_state=False,
+            embeddings=None if table is None else table._value)
         if out is None:  # a mask the kernel does not take: Keras' loop
-            return layer.call(x, mask=mask, training=training)
+            return keras_call(x, mask, training)
         last_output, outputs, _ = out
         return outputs if layer.return_sequences else last_output
 
     return fused_lstm
+
+
+def lower_with_embedding(layer, embedding):
+    """A callable computing `layer.call(embedding.call(ids), mask=..., training=...)`
+    from the token ids `ids`, where `layer` can embed them itself, cheaper than taking
+    the embedded batch (a FusedLSTM: it shifts and reverses the ids, not the embedded
+    features); None otherwise. `TorchGraph` pairs an `Embedding` whose output only
+    `layer` reads this way, and runs `token_ids` for the `Embedding` itself."""
+    if type(layer) is not FusedLSTM:
+        return None
+    return _fused_lstm(layer, embedding)
+
+
+def token_ids(x):
+    """What `Embedding.call` looks its input up as: integer ids (int32 unless int64)."""
+    return x if x.dtype in (torch.int32, torch.int64) else x.to(torch.int32)
 
 
 def _flatten(layer):

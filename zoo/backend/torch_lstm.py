@@ -60,7 +60,7 @@ def _padded_lengths(mask):
 
 
 def _gather_steps(x, index):
-    """x[b, index[b, t]] for x of shape (batch, time, features).
+    """x[b, index[b, t]] for x of shape (batch, time, ...) (features, or token ids).
 
     Advanced indexing: on CPU several times faster than `torch.gather` with an index
     expanded over the features, and it reads a non-contiguous `x` (the kernel's
@@ -71,7 +71,7 @@ def _gather_steps(x, index):
 
 def lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kernel, bias,
          return_sequences=False, go_backwards=False, zero_output_for_mask=False,
-         return_state=True):
+         return_state=True, embeddings=None):
     """One LSTM layer over `inputs` (batch, time, features), batch first.
 
     Returns `(last_output, outputs, states)` as Keras' `backend.lstm` does (`outputs`
@@ -97,12 +97,22 @@ def lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kerne
     shifted to the front (a gather), run as a right-padded batch, and their outputs
     shifted back. With `go_backwards` Keras flips inputs and mask, which makes the
     mask right-padded: the flipped inputs take the right-padded path.
+
+    With `embeddings` (a (vocab, features) table) `inputs` are token ids (batch, time)
+    and the LSTM reads `embeddings[inputs]`, what an `Embedding` layer feeds it: the
+    shifts and reversals then move the ids rather than the embedded features, and the
+    ids are embedded straight into the kernel's time-major layout (the pairing
+    `TorchGraph` makes of an `Embedding` that only feeds a FusedLSTM).
     """
     kernel = keras.ops.convert_to_tensor(kernel)
     recurrent_kernel = keras.ops.convert_to_tensor(recurrent_kernel)
     bias = keras.ops.convert_to_tensor(bias)
     dtype = kernel.dtype
-    x = keras.ops.convert_to_tensor(inputs).to(dtype)
+    x = keras.ops.convert_to_tensor(inputs)
+    if embeddings is None:
+        x = x.to(dtype)
+    else:
+        embeddings = keras.ops.convert_to_tensor(embeddings)
     h0 = keras.ops.convert_to_tensor(initial_state_h).to(dtype)[None]
     c0 = keras.ops.convert_to_tensor(initial_state_c).to(dtype)[None]
     steps = x.shape[1]
@@ -129,11 +139,11 @@ def lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kerne
     if lengths is None:
         if go_backwards:
             x = torch.flip(x, dims=[1])
-        outputs, h, c = _VF.lstm(x, (h0, c0), params, True, 1, 0.0, train, False, True)
+        y, h, c = _VF.lstm(_time_major(x.transpose(0, 1), embeddings), (h0, c0), params,
+                           True, 1, 0.0, train, False, False)
         h, c = h[0], c[0]
-        last_output = outputs[:, -1]
-        if not return_sequences:
-            outputs = last_output[:, None]
+        last_output = y[-1]
+        outputs = y.transpose(0, 1) if return_sequences else last_output[:, None]
         return last_output, outputs, [h, c]
 
     lengths_dev = lengths.to(x.device)
@@ -144,7 +154,7 @@ def lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kerne
             x, go_backwards = torch.flip(x, dims=[1]), False
         else:
             return _left_padded(x, h0, c0, lengths, lengths_dev, time, params, train,
-                                return_sequences, return_state)
+                                return_sequences, return_state, embeddings)
 
     # Every step after the longest sequence is masked everywhere: leave it out.
     longest = int(lengths.max())
@@ -155,8 +165,9 @@ def lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kerne
         # each sequence within its length, then shift its outputs (below).
         reverse = lengths_dev[:, None] - 1 - time[:longest]
         x = _gather_steps(x, torch.where(reverse >= 0, reverse, time[:longest]))
-    y, h, states = _run_right_padded(x, h0, c0, lengths, lengths_dev, params, train,
-                                     return_state)
+    y, h, states = _run_right_padded(_time_major(x.transpose(0, 1), embeddings), h0, c0,
+                                     lengths, lengths_dev, params, train, return_state)
+    y = y.transpose(0, 1)
     # y[b, t] (t < longest) is sequence b's output after its step t, for t < length.
 
     # The state at each sequence's last valid step is the final output, except where
@@ -180,24 +191,25 @@ def lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kerne
     return last_output, outputs, states
 
 
-def _run_right_padded(x, h0, c0, lengths, lengths_dev, params, train, return_state,
-                      batch_first=True):
-    """(y, h, states) of the kernel over sequences x[b, :lengths[b]] (right-padded batch;
-    x and y time-major, (time, batch, features), with `batch_first=False`).
+def _time_major(steps, embeddings):
+    """The kernel's input from `steps` (time, batch, ...): the inputs themselves, or with
+    an embedding table the embedded token ids (a gather that lays them out time-major)."""
+    return steps if embeddings is None else torch.nn.functional.embedding(steps, embeddings)
 
-    y[b, t] is sequence b's output after step t for t < lengths[b] (garbage after);
+
+def _run_right_padded(x, h0, c0, lengths, lengths_dev, params, train, return_state):
+    """(y, h, states) of the kernel over the sequences x[:lengths[b], b] of a right-padded
+    batch, x and y time-major: (time, batch, features).
+
+    y[t, b] is sequence b's output after step t for t < lengths[b] (garbage after);
     h the output at each sequence's last step; states `[h, c]` there, or `[]` without
     `return_state` (then the whole padded batch runs, and h is gathered).
     """
     if not return_state:
-        y, _, _ = _VF.lstm(x, (h0, c0), params, True, 1, 0.0, train, False, batch_first)
-        if batch_first:
-            h = _gather_steps(y, (lengths_dev - 1)[:, None])[:, 0]
-        else:
-            h = y[lengths_dev - 1, torch.arange(y.shape[1], device=y.device)]
+        y, _, _ = _VF.lstm(x, (h0, c0), params, True, 1, 0.0, train, False, False)
+        h = y[lengths_dev - 1, torch.arange(y.shape[1], device=y.device)]
         return y, h, []
-    packed = rnn_utils.pack_padded_sequence(x, lengths, batch_first=batch_first,
-                                            enforce_sorted=False)
+    packed = rnn_utils.pack_padded_sequence(x, lengths, enforce_sorted=False)
     hx = (h0.index_select(1, packed.sorted_indices),
           c0.index_select(1, packed.sorted_indices))
     data, h, c = _VF.lstm(packed.data, packed.batch_sizes, hx, params, True, 1, 0.0,
@@ -207,13 +219,13 @@ def _run_right_padded(x, h0, c0, lengths, lengths_dev, params, train, return_sta
     y, _ = rnn_utils.pad_packed_sequence(
         rnn_utils.PackedSequence(data, packed.batch_sizes, packed.sorted_indices,
                                  packed.unsorted_indices),
-        batch_first=batch_first, total_length=x.shape[1 if batch_first else 0],
+        total_length=x.shape[0],
     )
     return y, h, [h, c]
 
 
 def _left_padded(x, h0, c0, lengths, lengths_dev, time, params, train, return_sequences,
-                 return_state):
+                 return_state, embeddings):
     """The forward direction over a left-padded batch (masked steps first, 0 < length)."""
     steps = x.shape[1]
     longest = int(lengths.max())
@@ -224,8 +236,8 @@ def _left_padded(x, h0, c0, lengths, lengths_dev, time, params, train, return_se
     # into the kernel's own time-major layout, (time, batch, features): the kernel
     # would otherwise copy a batch-first input into it.
     shifted = x[rows[None, :], ((time[:longest] + pad) % steps).T]
-    y, h, states = _run_right_padded(shifted, h0, c0, lengths, lengths_dev, params, train,
-                                     return_state, batch_first=False)
+    y, h, states = _run_right_padded(_time_major(shifted, embeddings), h0, c0, lengths,
+                                     lengths_dev, params, train, return_state)
     # The last step is valid in every row: the last output is h, zero_output_for_mask
     # or not (the masked steps output zeros either way: they come first).
     if not return_sequences:
