@@ -1877,12 +1877,13 @@ def _embedding_inside_lstm_subsection(numbers):
     lines = ["### The Embedding inside the FusedLSTM's step (the zoo's torch graph)\n",
              "Where an `Embedding`'s output is read only by a FusedLSTM (the zoo's token "
              "classifiers, bidirectional ones aside), the zoo's torch graph "
-             "(zoo/backend/torch_graph.py, `_embed_in_reader`) runs the embedding inside the LSTM's step: a padded "
-             "batch's token ids are shifted to the front (pre-padded) and cut to the "
-             "longest sequence, then embedded straight into the kernel's time-major "
-             "layout, in place of shifting the embedded features and of the kernel's own "
-             "batch-first-to-time-major copy. The mask is still computed from the ids; "
-             "through Keras' own call the layers run one by one, as before.\n",
+             "(zoo/backend/torch_graph.py, `_embed_in_reader`) runs the embedding inside "
+             "the LSTM's step: a padded batch's token ids are shifted to the front "
+             "(pre-padded) and cut to the longest sequence, then embedded straight into "
+             "the kernel's time-major layout, in place of shifting the embedded features "
+             "and of the kernel's own batch-first-to-time-major copy. The mask is still "
+             "computed from the ids; through Keras' own call the layers run one by one, "
+             "as before.\n",
              "Predicted (commit 001f3dc): shifting ids (one integer per step) instead of "
              "features (64 floats per step) removes a gather of the embedded batch and its "
              "scatter in the backward pass, and the embedding's gather lays out the "
