@@ -57,6 +57,19 @@ def test_lowered_layer_matches_keras(layer, x):
             np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
 
 
+def test_not_equal_op_lowering():
+    """`Embedding(mask_zero=True)`'s mask is recorded in the graph as a NotEqual op."""
+    from keras.src.ops.numpy import NotEqual
+
+    op = NotEqual()
+    lowered = torch_lowering.lower(op)
+    assert lowered != op.call
+    ids = torch.tensor([[0, 3, 0], [2, 0, 1]], dtype=torch.int32)
+    for other in (0, 2, torch.tensor(1)):
+        np.testing.assert_array_equal(lowered(ids, other).numpy(),
+                                      keras.ops.convert_to_numpy(op.call(ids, other)))
+
+
 def test_add_and_dropout_lowerings():
     a, b = torch.ones(3, 2), torch.full((3, 2), 2.0)
     assert torch.equal(torch_lowering.lower(keras.layers.Add())([a, b]), a + b)

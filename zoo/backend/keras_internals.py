@@ -29,6 +29,7 @@ REQUIRED = {
         "keras.src.trainers.data_adapters.array_slicing:train_validation_split",
         "keras.src.backend.torch.core:get_device",
         "keras.src.backend.torch.core:to_torch_dtype",
+        "keras.src.ops.numpy:NotEqual",
         "keras.src.backend.torch.trainer:TorchTrainer.train_step",
         "keras.src.backend.torch.trainer:TorchTrainer.test_step",
         "keras.src.backend.torch.trainer:TorchTrainer.predict_step",

@@ -30,12 +30,12 @@ class NotNative(Exception):
     """The model cannot run through `TorchGraph`; the message says why."""
 
 
-_SINGLE, _LIST, _GENERAL = "single", "list", "general"
+_SINGLE, _LIST, _FLAT, _GENERAL = "single", "list", "flat", "general"
 
 
 class _Step:
     __slots__ = ("layer", "node", "run", "wants_mask", "wants_training", "mask_fn",
-                 "inputs", "outputs", "plan", "kwargs")
+                 "inputs", "outputs", "plan", "kwargs", "flat_args", "flat_kwargs")
 
     def __init__(self, node):
         layer = node.operation
@@ -50,21 +50,28 @@ class _Step:
         self.mask_fn = layer.compute_mask if is_layer and layer.supports_masking else None
         self.inputs = [id(t) for t in node.input_tensors]
         self.outputs = [id(t) for t in node.outputs]
-        # how to fill in the call's arguments: one tensor, one list of tensors, or Keras'
-        # general SymbolicArguments.fill_in; constant keyword arguments kept as recorded
+        # how to fill in the call's arguments: one tensor, one list of tensors, tensors
+        # and constants as arguments of their own (flat: an op on a tensor and a number,
+        # a layer called with `mask=`), or Keras' general SymbolicArguments.fill_in;
+        # constant keyword arguments kept as recorded. `training` recorded when the
+        # graph was built is replaced by the call's, as Keras' Functional.call does for
+        # every call-context argument.
         args, kwargs = node.arguments.args, node.arguments.kwargs
+        kwargs = {k: v for k, v in kwargs.items()
+                  if not (k == "training" and self.wants_training)}
         constant = not any(_has_tensor(v) for v in kwargs.values())
         if constant and len(args) == 1 and isinstance(args[0], KerasTensor):
             self.plan = _SINGLE
         elif constant and len(args) == 1 and isinstance(args[0], (list, tuple)) and \
                 all(isinstance(a, KerasTensor) for a in args[0]):
             self.plan = _LIST
+        elif all(_flat_argument(v) for v in (*args, *kwargs.values())):
+            self.plan = _FLAT
+            self.flat_args = [_keyed(a) for a in args]
+            self.flat_kwargs = {k: _keyed(v) for k, v in kwargs.items()}
         else:
             self.plan = _GENERAL
-        # `training` recorded when the graph was built is replaced by the call's, as
-        # Keras' Functional.call does for every call-context argument
-        self.kwargs = {k: v for k, v in kwargs.items()
-                       if not (k == "training" and self.wants_training)} if constant else {}
+        self.kwargs = kwargs if constant else {}
 
 
 class TorchGraph:
@@ -122,6 +129,10 @@ class TorchGraph:
                 args, kwargs = (values[step.inputs[0]],), dict(step.kwargs)
             elif step.plan is _LIST:
                 args, kwargs = ([values[i] for i in step.inputs],), dict(step.kwargs)
+            elif step.plan is _FLAT:
+                args = [values[key] if key else value for key, value in step.flat_args]
+                kwargs = {name: values[key] if key else value
+                          for name, (key, value) in step.flat_kwargs.items()}
             else:
                 args, kwargs = step.node.arguments.fill_in(values)
             mask = masks.get(step.inputs[0]) if len(step.inputs) == 1 else (
@@ -196,6 +207,16 @@ def _internals_blocker(model):
 
 
 _GRAPH = "_zoo_torch_graph"
+
+
+def _flat_argument(value):
+    """A tensor, or a constant with no tensor inside."""
+    return isinstance(value, KerasTensor) or not _has_tensor(value)
+
+
+def _keyed(value):
+    """(the tensor's key, None) for a tensor, (None, value) for a constant."""
+    return (id(value), None) if isinstance(value, KerasTensor) else (None, value)
 
 
 def _has_tensor(value):

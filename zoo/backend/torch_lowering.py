@@ -15,6 +15,7 @@ import keras
 import torch
 import torch.nn.functional as F
 from keras.src.backend.torch.core import to_torch_dtype
+from keras.src.ops.numpy import NotEqual
 
 from zoo.backend import torch_lstm
 from zoo.layers.fused_lstm import FusedLSTM
@@ -204,6 +205,11 @@ def _add(layer):
     return add
 
 
+def _not_equal(op):
+    # the mask of `Embedding(mask_zero=True)`, recorded in the graph as `ids != 0`
+    return torch.ne
+
+
 _LOWERINGS = {
     keras.layers.Dense: _dense,
     keras.layers.Dropout: _dropout,
@@ -216,4 +222,5 @@ _LOWERINGS = {
     keras.layers.Permute: _permute,
     keras.layers.Add: _add,
     FusedLSTM: _fused_lstm,
+    NotEqual: _not_equal,  # a Keras op (keras.ops.not_equal), recorded as a graph node
 }

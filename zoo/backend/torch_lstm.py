@@ -43,6 +43,12 @@ def supports(layer):
     )
 
 
+def _tensor(value):
+    """`value` as a torch tensor (Keras' conversion only for what is not one already:
+    a Keras variable, a numpy array)."""
+    return value if isinstance(value, torch.Tensor) else keras.ops.convert_to_tensor(value)
+
+
 def _padded_lengths(mask):
     """(lengths on the CPU, padding): padding is "right" when every row is 1...1 0...0,
     "left" when every row is 0...0 1...1 (a row of ones is both: "right"), None
@@ -104,23 +110,23 @@ def lstm(inputs, initial_state_h, initial_state_c, mask, kernel, recurrent_kerne
     ids are embedded straight into the kernel's time-major layout (the pairing
     `TorchGraph` makes of an `Embedding` that only feeds a FusedLSTM).
     """
-    kernel = keras.ops.convert_to_tensor(kernel)
-    recurrent_kernel = keras.ops.convert_to_tensor(recurrent_kernel)
-    bias = keras.ops.convert_to_tensor(bias)
+    kernel = _tensor(kernel)
+    recurrent_kernel = _tensor(recurrent_kernel)
+    bias = _tensor(bias)
     dtype = kernel.dtype
-    x = keras.ops.convert_to_tensor(inputs)
+    x = _tensor(inputs)
     if embeddings is None:
         x = x.to(dtype)
     else:
-        embeddings = keras.ops.convert_to_tensor(embeddings)
-    h0 = keras.ops.convert_to_tensor(initial_state_h).to(dtype)[None]
-    c0 = keras.ops.convert_to_tensor(initial_state_c).to(dtype)[None]
+        embeddings = _tensor(embeddings)
+    h0 = _tensor(initial_state_h).to(dtype)[None]
+    c0 = _tensor(initial_state_c).to(dtype)[None]
     steps = x.shape[1]
 
     lengths = None
     padding = "right"
     if mask is not None:
-        mask = keras.ops.convert_to_tensor(mask)
+        mask = _tensor(mask)
         if mask.ndim != 2:
             return None
         if mask.device.type != "meta":  # meta: shape inference, the mask changes no shape
