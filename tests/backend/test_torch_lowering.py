@@ -15,6 +15,8 @@ if keras.backend.backend() == "torch":
 
 
 def _layer_cases():
+    from zoo import layers as zoo_layers
+
     rng = np.random.default_rng(0)
     floats = rng.normal(size=(4, 6)).astype("float32")
     norm = keras.layers.Normalization()
@@ -22,6 +24,7 @@ def _layer_cases():
     denorm = keras.layers.Normalization(invert=True)
     denorm.adapt(floats * 2 - 5)
     tokens = rng.integers(0, 9, size=(4, 5)).astype("int32")
+    images = rng.normal(size=(4, 7, 6, 2)).astype("float32")
     return [
         *[(keras.layers.Dense(3, activation=a), floats)
           for a in (None, "relu", "sigmoid", "tanh", "softmax")],
@@ -39,6 +42,12 @@ def _layer_cases():
          rng.normal(size=(4, 3, 7, 6)).astype("float32")),
         (keras.layers.Reshape((3, 2)), floats),
         (keras.layers.Permute((2, 1)), rng.normal(size=(4, 2, 3)).astype("float32")),
+        # zoo.layers' convolutions (tests/layers/test_conv.py: the same as Keras')
+        (zoo_layers.Conv2D(3, 3, activation="relu"), images),
+        (zoo_layers.Conv2D(3, 3, strides=2, padding="same", activation="tanh",
+                           data_format="channels_first"), images.transpose(0, 3, 1, 2)),
+        (zoo_layers.Conv2D(4, 2, use_bias=False), images),
+        (zoo_layers.Conv2DTranspose(3, 4, strides=2, padding="same"), images),
     ]
 
 

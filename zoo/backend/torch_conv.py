@@ -72,33 +72,50 @@ def conv(layer, inputs, relu=False):
     """`layer`'s convolution of `inputs` plus its bias, then a ReLU if `relu`; inputs
     and outputs in the layer's data format, as the layer's Keras `call` computes
     before its activation."""
-    x = keras.ops.convert_to_tensor(inputs)
-    kernel = keras.ops.convert_to_tensor(layer.kernel)
-    rank = layer.rank
-    # Keras (spatial..., a, b) -> torch (b, a, spatial...): a view, no copy.
-    weight = kernel.permute(rank + 1, rank, *range(rank))
-    channels_last = layer.data_format == "channels_last"
-    if channels_last:
-        x = x.permute(0, rank + 1, *range(1, rank + 1))
     bias = keras.ops.convert_to_tensor(layer.bias) if layer.use_bias else None
+    return convolution(layer, relu)(keras.ops.convert_to_tensor(inputs),
+                                    keras.ops.convert_to_tensor(layer.kernel), bias)
+
+
+def convolution(layer, relu=False):
+    """`fn(x, kernel, bias)`: what `conv(layer, x, relu)` computes, from torch tensors
+    (`kernel` in Keras' layout, `bias` None without one), with the layer's fixed
+    options worked out once (the zoo's torch graph keeps it per layer)."""
+    rank = layer.rank
+    channels_last = layer.data_format == "channels_last"
+    to_torch_layout = (0, rank + 1, *range(1, rank + 1))
+    to_keras_layout = (0, *range(2, rank + 2), 1)
     options = dict(stride=layer.strides, dilation=layer.dilation_rate)
     if _is_transpose(layer):
         padding, extra = _transpose_padding(layer)
-        y = _CONV_TRANSPOSE[rank](x, weight, bias, padding=padding, output_padding=extra,
-                                  **options)
+        transposed = _CONV_TRANSPOSE[rank]
+
+        def run(x, weight, bias):
+            return transposed(x, weight, bias, padding=padding, output_padding=extra,
+                              **options)
     else:
-        pad = 0
-        if layer.padding == "same":
-            sides = _same_padding(x.shape[2:], weight.shape[2:], layer.strides,
-                                  layer.dilation_rate)
-            if all(left == right for left, right in sides):
-                pad = [left for left, _ in sides]
-            else:
-                x = F.pad(x, [p for side in reversed(sides) for p in side])
-        y = _CONV[rank](x, weight, bias, padding=pad, groups=layer.groups, **options)
-    if relu:
-        # The convolution's output is a fresh tensor that its backward does not read.
-        y = torch.relu_(y)
-    if channels_last:
-        y = y.permute(0, *range(2, rank + 2), 1)
-    return y
+        forward, same = _CONV[rank], layer.padding == "same"
+        strides, dilation, groups = layer.strides, layer.dilation_rate, layer.groups
+
+        def run(x, weight, bias):
+            pad = 0
+            if same:
+                sides = _same_padding(x.shape[2:], weight.shape[2:], strides, dilation)
+                if all(left == right for left, right in sides):
+                    pad = [left for left, _ in sides]
+                else:
+                    x = F.pad(x, [p for side in reversed(sides) for p in side])
+            return forward(x, weight, bias, padding=pad, groups=groups, **options)
+
+    def fn(x, kernel, bias):
+        # Keras (spatial..., a, b) -> torch (b, a, spatial...): a view, no copy.
+        weight = kernel.permute(rank + 1, rank, *range(rank))
+        if channels_last:
+            x = x.permute(to_torch_layout)
+        y = run(x, weight, bias)
+        if relu:
+            # The convolution's output is a fresh tensor that its backward does not read.
+            y = torch.relu_(y)
+        return y.permute(to_keras_layout) if channels_last else y
+
+    return fn

@@ -17,7 +17,8 @@ import torch.nn.functional as F
 from keras.src.backend.torch.core import to_torch_dtype
 from keras.src.ops.numpy import NotEqual
 
-from zoo.backend import torch_lstm
+from zoo.backend import fused_ops, torch_conv, torch_lstm
+from zoo.layers.conv import Conv2D, Conv2DTranspose
 from zoo.layers.fused_lstm import FusedLSTM
 
 _ACTIVATIONS = {
@@ -66,6 +67,27 @@ def _dense(layer):
         return y if act is None else act(y)
 
     return dense
+
+
+def _zoo_conv(layer):
+    """zoo.layers' Conv2D / Conv2DTranspose: their fused torch convolution, prepared once."""
+    if not _plain(layer) or not fused_ops.fused_conv_available(layer):
+        return None
+    kernel = getattr(layer, "_kernel", None)  # Conv2D's variable behind `kernel`
+    kernel = kernel if isinstance(kernel, keras.Variable) else layer.kernel
+    if not isinstance(kernel, keras.Variable):
+        return None
+    bias = layer.bias
+    _read_directly(kernel, bias)
+    relu = layer.activation is keras.activations.relu
+    act = None if relu else _ACTIVATIONS.get(layer.activation, layer.activation)
+    fn = torch_conv.convolution(layer, relu=relu)
+
+    def conv(x):
+        y = fn(x, kernel._value, None if bias is None else bias._value)
+        return y if act is None else act(y)
+
+    return conv
 
 
 def _dropout(layer):
@@ -222,5 +244,7 @@ _LOWERINGS = {
     keras.layers.Permute: _permute,
     keras.layers.Add: _add,
     FusedLSTM: _fused_lstm,
+    Conv2D: _zoo_conv,
+    Conv2DTranspose: _zoo_conv,
     NotEqual: _not_equal,  # a Keras op (keras.ops.not_equal), recorded as a graph node
 }
