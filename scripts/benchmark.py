@@ -1668,7 +1668,8 @@ def _loop_subsection(numbers, result):
         "once; afterwards each layer's computation runs directly, without Keras' "
         "per-layer `Layer.__call__` machinery (the common layers, `Dense`, `Dropout`, "
         "`Normalization`, `Embedding`, `Flatten`, `Reshape`, `Permute`, `Add`, "
-        "`Rescaling`, channels-first `MaxPooling2D`, the zoo's `FusedLSTM` and the "
+        "`Rescaling`, channels-first `MaxPooling2D`, the zoo's `FusedLSTM`, `Conv2D` "
+        "and `Conv2DTranspose` and the "
         "`ids != 0` op Keras records for `Embedding(mask_zero=True)`'s mask, as direct "
         "torch code; the others through their own `call`). The numpy arrays become "
         "tensors once and a batch is an index into them, in place of Keras' "
@@ -1804,6 +1805,21 @@ def _speed_section(numbers, result):
             "tried as well and not kept: with these layers it measured no faster than "
             "channels-last within this machine's noise (a few percent, either way, over "
             "alternated rounds), and it adds two transposing layers per network.\n")
+        add("Inside the zoo's torch graph (commit 5b78756) the two convolution layers run "
+            "as functions prepared once per layer (the permutations, paddings and "
+            "options worked out at graph build, the weights read directly), in place of "
+            "the layer's `call`, which converts its input and weights through Keras and "
+            "checks the backend on every call. Predicted: tens of microseconds per "
+            "convolution layer and call, visible at batch 1 only.")
+        infer = {(r["case"], r["batch"]): r for r in numbers.get("infer_rows", [])
+                 if r["backend"] == "torch"}
+        one = infer.get(("convnet", 1))
+        if one is not None:
+            lines[-1] += (" Measured, the convnet's `predict` at batch 1: "
+                          f"{one['predict'] * 1e3:.2f} ms, twin / zoo "
+                          f"{one['predict_ratio']:.2f}x (0.30 ms, 0.63x in the run of "
+                          "commit c892296, before it).")
+        add("")
     if "jit" in numbers:
         rows = numbers["jit"]
         add("### `jit_compile=True` on torch (measured, not adopted)\n")
