@@ -11,7 +11,7 @@ pytestmark = pytest.mark.skipif(keras.backend.backend() != "torch",
 if keras.backend.backend() == "torch":
     import torch
 
-    from zoo.backend import torch_losses, torch_lowering
+    from zoo.backend import keras_internals, torch_losses, torch_lowering
 
 
 def _layer_cases():
@@ -55,7 +55,11 @@ def _layer_cases():
 def test_lowered_layer_matches_keras(layer, x):
     expected = layer(x)
     lowered = torch_lowering.lower(layer)
-    assert lowered != layer.call, "this layer should have a direct lowering"
+    if "zoo" in type(layer).__module__ and keras_internals.missing("conv"):
+        # a Keras without the internals the zoo's convolutions need: Keras' own call
+        assert lowered == layer.call
+    else:
+        assert lowered != layer.call, "this layer should have a direct lowering"
     got = lowered(torch.as_tensor(x))
     np.testing.assert_allclose(keras.ops.convert_to_numpy(expected), got.detach().numpy(),
                                atol=1e-6)

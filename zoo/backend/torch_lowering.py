@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from keras.src.backend.torch.core import to_torch_dtype
 from keras.src.ops.numpy import NotEqual
 
-from zoo.backend import fused_ops, torch_conv, torch_lstm
+from zoo.backend import fused_ops, torch_lstm
 from zoo.layers.conv import Conv2D, Conv2DTranspose
 from zoo.layers.fused_lstm import FusedLSTM
 
@@ -79,6 +79,8 @@ def _zoo_conv(layer):
         return None
     bias = layer.bias
     _read_directly(kernel, bias)
+    from zoo.backend import torch_conv  # needs Keras' "conv" internals (checked above)
+
     relu = layer.activation is keras.activations.relu
     act = None if relu else _ACTIVATIONS.get(layer.activation, layer.activation)
     fn = torch_conv.convolution(layer, relu=relu)
