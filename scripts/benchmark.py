@@ -1811,14 +1811,9 @@ def _speed_section(numbers, result):
             "the layer's `call`, which converts its input and weights through Keras and "
             "checks the backend on every call. Predicted: tens of microseconds per "
             "convolution layer and call, visible at batch 1 only.")
-        infer = {(r["case"], r["batch"]): r for r in numbers.get("infer_rows", [])
-                 if r["backend"] == "torch"}
-        one = infer.get(("convnet", 1))
-        if one is not None:
-            lines[-1] += (" Measured, the convnet's `predict` at batch 1: "
-                          f"{one['predict'] * 1e3:.2f} ms, twin / zoo "
-                          f"{one['predict_ratio']:.2f}x (0.30 ms, 0.63x in the run of "
-                          "commit c892296, before it).")
+        lines[-1] += _predict_at_batch_one(
+            numbers, "convnet", "the convnet",
+            before="0.30 ms, 0.63x in the run of commit c892296, before it")
         add("")
     if "jit" in numbers:
         rows = numbers["jit"]
@@ -1914,9 +1909,7 @@ def _embedding_inside_lstm_subsection(numbers):
              f"Measured (the forward + backward rows above, paired per round): the graph "
              f"over the FusedLSTM layer alone {gain['pre']:.2f}x on pre-padded data, "
              f"{gain['post']:.2f}x on post-padded data."]
-    infer = {(r["case"], r["batch"]): r for r in numbers.get("infer_rows", [])
-             if r["backend"] == "torch"}
-    pre = infer.get(("lstm_tokens_pre", 256))
+    pre = _torch_infer_row(numbers, "lstm_tokens_pre", 256)
     if pre is not None:
         lines[-1] += (f" The pre-padded token classifier at batch 256, twin / zoo: "
                       f"predict {pre['predict_ratio']:.2f}x, call in no_grad "
@@ -1931,14 +1924,28 @@ def _embedding_inside_lstm_subsection(numbers):
         "constants given as arguments of their own are looked up directly and the op "
         "runs as `torch.ne`. Predicted: tens of microseconds per call, visible at batch 1 "
         "only.")
-    pre1 = infer.get(("lstm_tokens_pre", 1))
-    if pre1 is not None:
-        lines[-1] += (" Measured, the pre-padded token classifier's `predict` at batch 1: "
-                      f"{pre1['predict'] * 1e3:.2f} ms, twin / zoo "
-                      f"{pre1['predict_ratio']:.2f}x (0.92 ms, 0.57x in the run of commit "
-                      "ee458c2, before it).")
-    lines[-1] += "\n"
+    lines[-1] += _predict_at_batch_one(
+        numbers, "lstm_tokens_pre", "the pre-padded token classifier",
+        before="0.92 ms, 0.57x in the run of commit ee458c2, before it") + "\n"
     return lines
+
+
+def _torch_infer_row(numbers, case, batch):
+    """This run's torch inference row of `case` at `batch`, or None."""
+    for row in numbers.get("infer_rows", []):
+        if row["backend"] == "torch" and row["case"] == case and row["batch"] == batch:
+            return row
+    return None
+
+
+def _predict_at_batch_one(numbers, case, name, before):
+    """A sentence with this run's batch-1 `predict` time of `case` and its ratio to the
+    twin, `before` (the numbers of an earlier run) in parentheses; "" if not measured."""
+    row = _torch_infer_row(numbers, case, 1)
+    if row is None:
+        return ""
+    return (f" Measured, {name}'s `predict` at batch 1: {row['predict'] * 1e3:.2f} ms, "
+            f"twin / zoo {row['predict_ratio']:.2f}x ({before}).")
 
 
 def _goal_table(train_rows, infer_rows):

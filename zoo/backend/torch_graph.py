@@ -20,6 +20,8 @@ Example:
     >>> probabilities = graph([torch.ones(2, 30)], training=False)[0] # doctest: +SKIP
 """
 
+import collections
+
 import keras
 from keras import KerasTensor
 
@@ -162,10 +164,7 @@ def _embed_in_reader(steps, output_ids):
     not the embedded features), that step takes the ids and the `Embedding`'s step
     passes them on. The mask is computed from the ids, as before (Keras records it as
     an op on the ids, or `compute_mask` gives it); nothing else reads the embedded batch."""
-    readers = {}
-    for step in steps:
-        for key in step.inputs:
-            readers[key] = readers.get(key, 0) + 1
+    readers = collections.Counter(key for step in steps for key in step.inputs)
     by_output = {step.outputs[0]: step for step in steps if len(step.outputs) == 1}
     for step in steps:
         args = step.node.arguments.args
