@@ -1901,11 +1901,7 @@ def _embedding_inside_lstm_subsection(numbers):
              "scatter in the backward pass, and the embedding's gather lays out the "
              "kernel's input, which removes the kernel's copy: pre-padded data as fast as "
              "post-padded, both faster than the twin's batch-first `nn.LSTM`, by about a "
-             "copy or two of the embedded batch beside the LSTM's arithmetic; a "
-             "microbenchmark before the change (batch 256 x 200 steps, inference) gave "
-             "51 ms for the embedded-feature shift, 41 ms for the id shift into the "
-             "time-major layout and 46 ms for the twin's id shift into `nn.LSTM` "
-             "batch-first.\n",
+             "copy or two of the embedded batch beside the LSTM's arithmetic.\n",
              f"Measured (the forward + backward rows above, paired per round): the graph "
              f"over the FusedLSTM layer alone {gain['pre']:.2f}x on pre-padded data, "
              f"{gain['post']:.2f}x on post-padded data."]
