@@ -286,6 +286,42 @@ def test_zoo_lstm_is_fused_lstm_with_keras_layout():
     np.testing.assert_array_equal(as_numpy(layer.cell.bias.value)[U:2 * U], 1.0)
 
 
+@pytest.mark.skipif(not ON_TORCH, reason="the kernels' memory layout is torch's")
+def test_kernels_are_stored_column_major_with_keras_values(tmp_path):
+    # torch's kernel reads kernel.T and recurrent_kernel.T: contiguous, no copy per call
+    reference, fused = _pair(lambda cls: cls(U))
+    for v in (fused.cell.kernel, fused.cell.recurrent_kernel):
+        assert v.value.T.is_contiguous(), v.value.stride()
+    for a, b in zip(reference.get_weights(), fused.get_weights()):
+        np.testing.assert_array_equal(a, b)  # values and shapes are Keras'
+    path = tmp_path / "lstm.weights.h5"
+    keras.Sequential([keras.Input((T, F)), fused]).save_weights(path)
+    loaded = keras.Sequential([keras.Input((T, F)), keras.layers.LSTM(U)])
+    loaded.load_weights(path)
+    for a, b in zip(reference.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    # loading keeps the layout (Keras assigns into the variable's own memory)
+    again = FusedLSTM(U)
+    keras.Sequential([keras.Input((T, F)), again]).load_weights(path)
+    for a, b in zip(reference.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert again.cell.kernel.value.T.is_contiguous()
+
+
+@pytest.mark.skipif(not ON_TORCH, reason="the zoo's Adam step exists on torch only")
+def test_adam_slots_take_the_kernels_layout_in_the_zoo_loop():
+    model = zoo.LSTMClassifier(sequence_length=T, num_features=F, num_classes=3, units=(U,))
+    model.compile()
+    rng = np.random.default_rng(2)
+    model.fit(rng.normal(size=(8, T, F)).astype("float32"), rng.integers(0, 3, size=8),
+              epochs=1, verbose=0)
+    assert model.fit_path == "zoo torch loop", model.fit_path
+    optimizer, kernel = model.optimizer, model.get_layer("lstm_0").cell.kernel
+    index = optimizer._get_variable_index(kernel)
+    for slot in (optimizer._momentums[index], optimizer._velocities[index]):
+        assert slot.value.stride() == kernel.value.stride()
+
+
 @pytest.mark.parity
 @pytest.mark.parametrize("target", [b for b in BACKENDS if b != keras.backend.backend()])
 def test_zoo_lstm_model_saved_here_loads_with_keras_on(target, tmp_path):

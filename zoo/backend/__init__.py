@@ -5,7 +5,7 @@ Model code calls the functions exported here; no other module branches on
 """
 
 from zoo.backend.layout import preferred_image_data_format
-from zoo.backend.lstm import fused_lstm, fused_lstm_available
+from zoo.backend.lstm import fused_lstm, fused_lstm_available, lay_out_fused_lstm_weights
 from zoo.backend.select import DEFAULT_BACKEND, select_default_backend, user_chosen_backend
 
 
@@ -21,6 +21,7 @@ __all__ = [
     "current",
     "fused_lstm",
     "fused_lstm_available",
+    "lay_out_fused_lstm_weights",
     "preferred_image_data_format",
     "select_default_backend",
     "user_chosen_backend",

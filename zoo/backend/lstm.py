@@ -1,6 +1,7 @@
-"""Dispatch for the fused LSTM: which backends have one, and the call into it.
+"""Dispatch for the fused LSTM: which backends have one, its weights' layout, and the call
+into it.
 
-`zoo.layers.FusedLSTM` calls these two functions and never looks at the backend
+`zoo.layers.FusedLSTM` calls these three functions and never looks at the backend
 name itself. Only torch has a path here: Keras' torch backend runs LSTM on CPU as a
 Python loop, whereas TensorFlow and JAX already choose their fused kernels (cuDNN)
 inside `keras.layers.LSTM` where they have one.
@@ -24,6 +25,20 @@ def fused_lstm_available(layer):
     from zoo.backend import torch_lstm
 
     return torch_lstm.supports(layer)
+
+
+def lay_out_fused_lstm_weights(layer):
+    """Store a built LSTM layer's kernels the way the backend's fused kernel reads them
+    (on torch column-major, `zoo.backend.torch_storage`); values, shapes and saved files
+    unchanged. Nothing elsewhere."""
+    import keras
+
+    if keras.backend.backend() != "torch":
+        return
+    from zoo.backend import torch_storage
+
+    torch_storage.column_major(layer.cell.kernel)
+    torch_storage.column_major(layer.cell.recurrent_kernel)
 
 
 def fused_lstm(inputs, initial_state_h, initial_state_c, mask, *, kernel, recurrent_kernel,

@@ -9,9 +9,11 @@ Keras' own implementation).
 
 Weight layout: Keras keeps `kernel` (input_dim, 4u), `recurrent_kernel` (u, 4u) and
 one `bias` (4u,); torch wants (4u, input_dim), (4u, u) and two biases. The kernels
-are passed transposed (views, no copy; on CUDA contiguous copies, as Keras' own cuDNN
-path passes them) and Keras' bias as `b_ih` with zeros as `b_hh`, so gradients flow
-through the kernel to the Keras variables.
+are passed transposed (views, no copy) and Keras' bias as `b_ih` with zeros as `b_hh`,
+so gradients flow through the kernel to the Keras variables. `FusedLSTM` stores its
+kernels column-major on torch (`zoo.backend.torch_storage`), so those views are the
+contiguous matrices the kernel reads; a `keras.layers.LSTM`'s row-major kernels work
+too, copied by the kernel (on CUDA here: cuDNN takes contiguous weights).
 """
 
 import keras

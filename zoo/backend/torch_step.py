@@ -18,7 +18,7 @@ from keras.src.backend.torch.optimizers.torch_adam import Adam as TorchAdam
 from keras.src.losses.losses import LossFunctionWrapper
 from keras.src.metrics.reduction_metrics import MeanMetricWrapper
 
-from zoo.backend import torch_losses
+from zoo.backend import torch_losses, torch_storage
 from zoo.backend.torch_graph import TorchGraph
 
 
@@ -182,8 +182,15 @@ class _AdamState:
         self.optimizer = optimizer
         index = optimizer._get_variable_index
         self.params = [v.value for v in variables]
-        self.m = [optimizer._momentums[index(v)].value for v in variables]
-        self.v = [optimizer._velocities[index(v)].value for v in variables]
+        slots = [(optimizer._momentums[index(v)], optimizer._velocities[index(v)])
+                 for v in variables]
+        for (m, v), p in zip(slots, self.params):
+            # the fused kernel walks a slot's memory as its weight's (a FusedLSTM's
+            # kernels are column-major on torch): same strides
+            torch_storage.match_layout(m, p)
+            torch_storage.match_layout(v, p)
+        self.m = [m.value for m, _ in slots]
+        self.v = [v.value for _, v in slots]
         self.beta_1, self.beta_2 = float(optimizer.beta_1), float(optimizer.beta_2)
         self.epsilon = float(optimizer.epsilon)
         self.iterations = optimizer.iterations.value

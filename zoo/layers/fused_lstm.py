@@ -34,6 +34,12 @@ class FusedLSTM(keras.layers.LSTM):
     def __repr__(self):
         return f"<{type(self).__qualname__} name={self.name}, built={self.built}>"
 
+    def build(self, sequences_shape, initial_state_shape=None):
+        super().build(sequences_shape, initial_state_shape)
+        # On torch the kernels are stored column-major: `kernel.T` is then the row-major
+        # matrix torch's kernel reads, with no copy (the shape and values are Keras').
+        zoo_backend.lay_out_fused_lstm_weights(self)
+
     def inner_loop(self, sequences, initial_state, mask, training=False):
         if keras.tree.is_nested(mask):
             mask = mask[0]
