@@ -744,17 +744,32 @@ def item_id(worker, case, what, batch=None, threads=None):
 THREADS_STEPS = 4  # convnet steps per measurement of the 1-vs-2-threads comparison
 
 
-def plan_items(case_names, backends, scale="default", sections=True):
-    """All items of a run, in the order measured within a round (grouped by case so a
-    case's zoo and twin measurements are close in time)."""
+# The phases of a run, measured one after the other, each in rounds of its own: the
+# goal rows (the zoo's default configurations and their twins), then the A/B rows and
+# sections. Between two measurements of a goal row each process then runs only goal
+# items, whose twin counterparts run the same networks in the twin's process. In one
+# phase, Keras' Python-loop LSTM (the kernel section's keras.layers.LSTM, which only
+# the torch worker runs) slowed the torch worker's next float-sequence LSTM epoch, not
+# the twin's.
+PHASES = ("goal rows", "A/B rows and sections")
+
+
+def plan_items(case_names, backends, scale="default", sections=True, phased=True):
+    """All items of a run, in the order measured within a round of their phase (grouped
+    by case so a case's zoo and twin measurements are close in time); `item["phase"]`
+    indexes `PHASES` (always 0 when not `phased`: every item in the same rounds)."""
     all_cases = cases(scale)
     items = []
 
     def add(worker, case, what, batch=None, threads=None, variant=None, steps=None):
+        ab_case = all_cases[case].is_variant if case in all_cases else True  # a section
+        ab = ab_case or variant is not None or threads is not None or what != "train" \
+            and what.startswith("train")  # train_on_batch, train_step
         items.append(dict(id=item_id(worker, case, what if variant is None else variant,
                                      batch, threads),
                           worker=worker, case=case, what=what, batch=batch,
-                          threads=threads, variant=variant, steps=steps))
+                          threads=threads, variant=variant, steps=steps,
+                          phase=int(ab and phased)))
 
     for name in case_names:
         case = all_cases[name]
@@ -782,7 +797,7 @@ def plan_items(case_names, backends, scale="default", sections=True):
         if any(all_cases[n].family == "lstm_classifier" for n in case_names):
             for variant, (worker, _) in LSTM_KERNEL_VARIANTS.items():
                 add(worker, "lstm_kernel", "kernel", variant=variant)
-    return items
+    return sorted(items, key=lambda item: item["phase"])  # stable: case order kept
 
 
 def _time_calls(fn, k, device="cpu"):
@@ -1184,8 +1199,8 @@ class _Worker:
 # The run: workers, rounds, medians
 # --------------------------------------------------------------------------------------
 def run(case_names, backends, rounds, threads, scale="default", sections=True, log=print,
-        device="cpu"):
-    plan = plan_items(case_names, backends, scale, sections)
+        device="cpu", phased=True):
+    plan = plan_items(case_names, backends, scale, sections, phased)
     names = [w for w in (TWIN, *backends) if any(i["worker"] == w for i in plan)]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="zoo-bench-") as log_dir:
@@ -1197,10 +1212,13 @@ def run(case_names, backends, rounds, threads, scale="default", sections=True, l
                 log(f"  {name}: ready ({time.perf_counter() - started:.0f} s)")
             setup_s = time.perf_counter() - started
             times = {item["id"]: [] for item in plan}
-            for r in range(rounds):
-                for item in plan:
-                    times[item["id"]].append(workers[item["worker"]].ask(item["id"]))
-                log(f"  round {r + 1}/{rounds} ({time.perf_counter() - started:.0f} s)")
+            for phase, label in enumerate(PHASES):
+                items = [item for item in plan if item.get("phase", 0) == phase]
+                for r in range(rounds if items else 0):
+                    for item in items:
+                        times[item["id"]].append(workers[item["worker"]].ask(item["id"]))
+                    log(f"  {label}: round {r + 1}/{rounds} "
+                        f"({time.perf_counter() - started:.0f} s)")
         finally:
             for worker in workers.values():
                 worker.close()
@@ -1221,7 +1239,7 @@ def run(case_names, backends, rounds, threads, scale="default", sections=True, l
         versions={n: a["versions"] for n, a in info.items()},
         device=device, devices={n: a.get("device", "cpu") for n, a in info.items()},
         threads={n: a["threads"] for n, a in info.items()},
-        setup_s=setup_s, wall_s=time.perf_counter() - started,
+        setup_s=setup_s, wall_s=time.perf_counter() - started, phased=phased,
     )
 
 
@@ -1540,12 +1558,24 @@ def render_doc(result, command, gpu_section=None):
         "`model(x, training=False)`, and on torch the direct call inside `torch.no_grad()`, "
         "outputs converted to numpy; the twin in eval mode under `torch.no_grad()`, also "
         "converted to numpy.")
+    if result.get("phased", False):
+        alternation = (
+            "then measurements alternate, in two phases one after the other: first the goal "
+            "rows (the zoo's default configurations, each beside its twin), then the A/B rows "
+            "and the sections below. Every round of a phase measures each of its "
+            "configurations once, in a fixed order, zoo next to twin. Between two "
+            "measurements of a goal row every process thus runs only goal items, and the "
+            "twin's process the same networks as the backends' (measured in one phase, "
+            "`--one-phase`, Keras' Python-loop LSTM of the kernel section, which only the "
+            "torch process runs, slowed the torch process' next epoch of the float-sequence "
+            "LSTM and not the twin's).")
+    else:
+        alternation = ("then measurements alternate: every round measures every "
+                       "configuration once, in a fixed order, zoo next to twin.")
     add("- Each backend and the twin run in their own process. All processes build and warm "
-        "up first (excluded), then measurements alternate: every round measures every "
-        "configuration once, in a fixed order, zoo next to twin. Times and rates are medians "
-        "over the rounds; a ratio is the median over rounds of the ratio of the two "
-        "measurements of the same round (so it can differ a little from the ratio of the "
-        "medians).")
+        f"up first (excluded), {alternation} Times and rates are medians over the rounds; a "
+        "ratio is the median over rounds of the ratio of the two measurements of the same "
+        "round (so it can differ a little from the ratio of the medians).")
     add("- Ratios are speeds relative to the twin (training: zoo samples/s / twin samples/s; "
         "inference: twin time / zoo time): above 1, the zoo is faster.")
     add("")
@@ -2149,6 +2179,10 @@ def main(argv=None):
                         help="where to write the report (default docs/performance.md)")
     parser.add_argument("--no-doc", action="store_true", help="print only")
     parser.add_argument("--json", default=None, help="also write the raw times here")
+    parser.add_argument("--one-phase", action="store_true",
+                        help="measure the A/B rows and sections in the same rounds as the "
+                        "goal rows (default: after them, in rounds of their own; see "
+                        "PHASES)")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--plan", default=None, help=argparse.SUPPRESS)
@@ -2192,7 +2226,7 @@ def main(argv=None):
           f"threads {threads or 'library defaults'}, device {device}")
     code = _code_version()
     result = run(names, backends, args.rounds, threads, args.scale,
-                 sections=device == "cpu", device=device)
+                 sections=device == "cpu", device=device, phased=not args.one_phase)
     result["date"] = datetime.date.today().isoformat()
     result["code"] = code
     print_tables(result)

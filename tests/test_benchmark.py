@@ -112,6 +112,23 @@ def test_core_measures_one_tiny_config():
     assert "mlp_classifier" in benchmark.train_table(train_rows)
 
 
+def test_goal_rows_are_measured_in_a_phase_before_the_ab_rows_and_sections():
+    names = ["mlp_classifier", "mlp_classifier_keras_loop", "convnet", "lstm_floats"]
+    plan = benchmark.plan_items(names, ["torch", "jax"], scale="tiny")
+    phases = [item["phase"] for item in plan]
+    assert phases == sorted(phases) and set(phases) == {0, 1}
+    for item in plan:
+        ab = (TINY.get(item["case"]) is None or TINY[item["case"]].is_variant
+              or item["what"] in ("kernel", "train_on_batch", "train_step")
+              or item["threads"] is not None)
+        assert item["phase"] == int(ab), item
+    assert {i["case"] for i in plan if i["phase"] == 0} == {"mlp_classifier", "convnet",
+                                                             "lstm_floats"}
+    one = benchmark.plan_items(names, ["torch", "jax"], scale="tiny", phased=False)
+    assert {item["phase"] for item in one} == {0}
+    assert sorted(i["id"] for i in one) == sorted(i["id"] for i in plan)
+
+
 def test_keras_loop_variants_mirror_their_case():
     """Each Keras-loop case is its base case (sizes, data, inference batches) on torch
     through Keras' own fit/predict/__call__, counted as an A/B variant."""
