@@ -84,6 +84,21 @@ def test_validation_split_and_initial_epoch_as_keras():
     assert len(histories[1]["loss"]) == 2
 
 
+def test_a_built_model_is_not_rebuilt_per_fit_and_a_recompiled_one_is():
+    model, x, y = tiny_model("mlp_regressor")
+    model.compile()
+    model.fit(x, y, epochs=1, verbose=0)
+    params = model._torch_params  # what Keras' _symbolic_build re-makes on every call
+    model.fit(x, y, epochs=1, verbose=0)
+    assert model._torch_params is params
+    # compile() again: new metrics and a new optimizer are built before the first step
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), metrics=["mae", "mse"])
+    model.fit(x, y, epochs=1, verbose=0)
+    assert model.fit_path == "zoo torch loop", model.fit_path
+    assert model.optimizer.built and int(model.optimizer.iterations) > 0
+    assert set(model.get_metrics_result()) == {"loss", "mae", "mse"}
+
+
 def test_shuffled_training_learns_and_sees_every_row_once_per_epoch():
     model, x, y = tiny_model("mlp_classifier", dropout=0.0)
     model.compile(optimizer=keras.optimizers.Adam(1e-2))
