@@ -745,6 +745,10 @@ def item_id(worker, case, what, batch=None, threads=None):
 
 
 THREADS_STEPS = 4  # convnet steps per measurement of the 1-vs-2-threads comparison
+# The float-sequence LSTM's training, twice in the torch process, one model with
+# FusedLSTM's kernels stored column-major (its default on torch), one row-major (the
+# memory of keras.layers.LSTM's variables), measured one after the other
+STORAGES = ("column_major", "row_major")
 
 
 # The phases of a run, measured one after the other, each in rounds of its own: the
@@ -797,6 +801,9 @@ def plan_items(case_names, backends, scale="default", sections=True, phased=True
             for threads in (1, 2):
                 add(TWIN, "convnet", "train", threads=threads, steps=THREADS_STEPS)
                 add("torch", "convnet", "train", threads=threads, steps=THREADS_STEPS)
+        if "lstm_floats" in case_names:  # FusedLSTM's kernels column- vs row-major
+            for storage in STORAGES:
+                add("torch", "lstm_floats", "train_storage", variant=storage)
         if any(all_cases[n].family == "lstm_classifier" for n in case_names):
             for variant, (worker, _) in LSTM_KERNEL_VARIANTS.items():
                 add(worker, "lstm_kernel", "kernel", variant=variant)
@@ -853,6 +860,8 @@ class Bench:
                                      verbose=0)
         if what in ("train_on_batch", "train_step"):
             return self._per_step_fn(model, case, what)
+        if what == "train_storage":
+            return self._storage_fn(case, item["variant"])
         x = inference_inputs(case, item["batch"])
         if self.worker == TWIN:
             xt = model.prepare_inputs(x)
@@ -893,6 +902,18 @@ class Bench:
                 model.train_step(batch)
         return run
 
+    def _storage_fn(self, case, storage):
+        """`fit` of a model of its own whose LSTM kernels are stored `storage`."""
+        key = f"{case.name}:{storage}"
+        if key not in self.models:
+            model = build_zoo(case)
+            if storage == "row_major":
+                _store_lstm_kernels_row_major(model)
+            self.models[key] = model
+        x, y = make_data(case, case.samples)
+        return functools.partial(self.models[key].fit, x, y, batch_size=case.batch,
+                                 epochs=1, verbose=0)
+
     def _kernel_fn(self, variant):
         """Forward + backward of Embedding + LSTM + Dense(1) with a BCE loss (torch)."""
         import torch
@@ -922,11 +943,9 @@ class Bench:
         inputs = keras.Input((s["steps"],), dtype="int32")
         h = keras.layers.Embedding(s["vocab"], s["embed"],
                                    mask_zero=not variant.endswith("_nomask"))(inputs)
-        lstm = layer_cls(s["units"])
-        model = keras.Model(inputs, keras.layers.Dense(1)(lstm(h)))
-        if "_rowmajor" in variant:  # keras.layers.LSTM's memory layout, values unchanged
-            for v in (lstm.cell.kernel, lstm.cell.recurrent_kernel):
-                v.value.data = v.value.detach().contiguous()
+        model = keras.Model(inputs, keras.layers.Dense(1)(layer_cls(s["units"])(h)))
+        if "_rowmajor" in variant:
+            _store_lstm_kernels_row_major(model)
         x = torch.as_tensor(tokens, dtype=torch.int32, device=device)
         forward = functools.partial(model, training=True)  # Keras' call: layer by layer
         if variant.startswith("graph_"):  # the zoo's torch graph (ZooModel's call)
@@ -1012,6 +1031,18 @@ def keras_lstm_init(lstm):
             else:
                 param.zero_()
     return lstm
+
+
+def _store_lstm_kernels_row_major(model):
+    """Give `model`'s LSTM kernels the row-major memory of keras.layers.LSTM's variables
+    (values unchanged; FusedLSTM stores them column-major on torch). Before training: the
+    optimizer's slots take the layout when the zoo's loop first builds its Adam step."""
+    import keras
+
+    for layer in model._flatten_layers():
+        if isinstance(layer, keras.layers.LSTM):
+            for v in (layer.cell.kernel, layer.cell.recurrent_kernel):
+                v.value.data = v.value.detach().contiguous()
 
 
 def _twin_kernel_net(s, variant):
@@ -1222,7 +1253,9 @@ def run(case_names, backends, rounds, threads, scale="default", sections=True, l
             for phase, label in enumerate(PHASES):
                 items = [item for item in plan if item.get("phase", 0) == phase]
                 for r in range(rounds if items else 0):
-                    for item in items:
+                    # odd rounds in reverse order: what an item follows alternates (in a
+                    # process the first measurement after other work runs colder)
+                    for item in items if r % 2 == 0 else items[::-1]:
                         times[item["id"]].append(workers[item["worker"]].ask(item["id"]))
                     log(f"  {label}: round {r + 1}/{rounds} "
                         f"({time.perf_counter() - started:.0f} s)")
@@ -1380,6 +1413,9 @@ def section_numbers(result):
             for mask in ("post", "pre")}
         out["storage_gain"] = paired(result, kernel_ids["fused_rowmajor_nomask"],
                                      kernel_ids["fused_nomask"])  # column-major's speed
+    column, row = (mid("torch", "lstm_floats", storage) for storage in STORAGES)
+    if column in med and row in med:  # training, column-major's speed over row-major's
+        out["storage_train_gain"] = paired(result, row, column)
     one, two = (mid("torch", "convnet", "train", threads=t) for t in (1, 2))
     if one in med and two in med:
         n = all_cases["convnet"].batch * min(THREADS_STEPS, all_cases["convnet"].steps)
@@ -1572,7 +1608,9 @@ def render_doc(result, command, gpu_section=None):
             "then measurements alternate, in two phases one after the other: first the goal "
             "rows (the zoo's default configurations, each beside its twin), then the A/B rows "
             "and the sections below. Every round of a phase measures each of its "
-            "configurations once, in a fixed order, zoo next to twin. Between two "
+            "configurations once, zoo next to twin, in a fixed order, reversed in every "
+            "second round: in a process the first measurement after other work runs "
+            "colder, and so each configuration follows each of its neighbours. Between two "
             "measurements of a goal row every process thus runs only goal items, and the "
             "twin's process the same networks as the backends' (measured in one phase, "
             "`--one-phase`, Keras' Python-loop LSTM of the kernel section, which only the "
@@ -1755,7 +1793,7 @@ def _loop_subsection(numbers, result):
     return lines
 
 
-def _storage_paragraph(numbers):
+def _storage_paragraph(numbers, scale):
     """The FusedLSTM kernels' column-major storage on torch: what it is, predicted, measured."""
     floats = {r["case"]: r["ratio"] for r in numbers.get("train_rows", [])
               if r["backend"] == "torch"}.get("lstm_floats")
@@ -1770,9 +1808,16 @@ def _storage_paragraph(numbers):
             "percent of a small LSTM's training step (in a torch.profiler trace of the "
             "float-sequence LSTM's step the copies showed beside the kernel's own work), "
             "less of a long sequence's, where the arithmetic grows with the steps and the "
-            "copies do not. Measured, forward "
-            "+ backward without a mask, column-major against row-major (the two FusedLSTM "
-            f"no-mask rows above, paired per round): {numbers['storage_gain']:.2f}x")
+            "copies do not. Measured, column-major's speed over row-major's, paired per "
+            "round: ")
+    if numbers.get("storage_train_gain") is not None:
+        case = cases(scale)["lstm_floats"]
+        text += (f"{numbers['storage_train_gain']:.2f}x in training (the float-sequence "
+                 f"LSTM's `fit`, batch {case.batch} x {case.config['sequence_length']} "
+                 "steps, two models in the torch process measured one after the other); ")
+    text += (f"{numbers['storage_gain']:.2f}x in the forward + backward pass of the "
+             f"{lstm_kernel_sizes(scale)['steps']}-step token LSTM (the two FusedLSTM "
+             "no-mask rows above)")
     if floats is not None:
         text += (f"; the float-sequence LSTM trains at {floats:.2f}x the twin (0.89x in the "
                  "run of commit 57f8f94, before the change, which also measured every "
@@ -1840,7 +1885,7 @@ def _speed_section(numbers, result):
                 f"{tokens['lstm_tokens_pre']:.2f}x on pre-padded data (0.31x pre-padded "
                 "in the run before left-padded masks were fused, commit 2e9e18c).")
         add("")
-        add(_storage_paragraph(numbers))
+        add(_storage_paragraph(numbers, result["scale"]))
         lines += _embedding_inside_lstm_subsection(numbers)
     if "convnet_layers" in numbers or "dcgan_layers" in numbers:
         add("### zoo.layers `Conv2D`, `Conv2DTranspose`, `BatchNormalization` (convnet, DCGAN)\n")

@@ -119,7 +119,7 @@ def test_goal_rows_are_measured_in_a_phase_before_the_ab_rows_and_sections():
     assert phases == sorted(phases) and set(phases) == {0, 1}
     for item in plan:
         ab = (TINY.get(item["case"]) is None or TINY[item["case"]].is_variant
-              or item["what"] in ("kernel", "train_on_batch", "train_step")
+              or item["what"] in ("kernel", "train_on_batch", "train_step", "train_storage")
               or item["threads"] is not None)
         assert item["phase"] == int(ab), item
     assert {i["case"] for i in plan if i["phase"] == 0} == {"mlp_classifier", "convnet",
@@ -127,6 +127,23 @@ def test_goal_rows_are_measured_in_a_phase_before_the_ab_rows_and_sections():
     one = benchmark.plan_items(names, ["torch", "jax"], scale="tiny", phased=False)
     assert {item["phase"] for item in one} == {0}
     assert sorted(i["id"] for i in one) == sorted(i["id"] for i in plan)
+
+
+def test_storage_section_trains_two_models_whose_lstm_kernels_differ_only_in_layout():
+    import keras
+
+    if keras.backend.backend() != "torch":
+        pytest.skip("the kernels' storage is torch's")
+    bench = benchmark.Bench("torch", "tiny")
+    case = TINY["lstm_floats"]
+    for storage in benchmark.STORAGES:
+        bench._storage_fn(case, storage)()  # one epoch through the zoo's loop
+    column, row = (bench.models[f"lstm_floats:{s}"] for s in benchmark.STORAGES)
+    assert column.fit_path == row.fit_path == "zoo torch loop"
+    for model, transposed in ((column, True), (row, False)):
+        kernel = model.get_layer("lstm_0").cell.kernel
+        assert kernel.value.T.is_contiguous() is transposed
+        assert kernel.value.is_contiguous() is not transposed
 
 
 def test_keras_loop_variants_mirror_their_case():
