@@ -749,6 +749,7 @@ THREADS_STEPS = 4  # convnet steps per measurement of the 1-vs-2-threads compari
 # FusedLSTM's kernels stored column-major (its default on torch), one row-major (the
 # memory of keras.layers.LSTM's variables), measured one after the other
 STORAGES = ("column_major", "row_major")
+STORAGE_NOTICEABLE = 1.03  # a storage gain below this is within a run's spread here
 
 
 # The phases of a run, measured one after the other, each in rounds of its own: the
@@ -1832,6 +1833,13 @@ def _storage_paragraph(numbers, scale):
         text += (f"; the float-sequence LSTM trains at {floats:.2f}x the twin (0.89x in the "
                  "run of commit 57f8f94, before the change, which also measured every "
                  "configuration in one phase)")
+    gains = [g for g in (numbers.get("storage_train_gain"), numbers["storage_gain"])
+             if g is not None]
+    if max(gains) < STORAGE_NOTICEABLE:
+        text += (". No gain shows in this run (the pairs are within this machine's "
+                 "round-to-round spread); the storage is kept for what it removes: the "
+                 "copies, and on CUDA the contiguous copy of each kernel that cuDNN "
+                 "takes on every call (not measured: no GPU run yet)")
     return text + ".\n"
 
 
