@@ -4,9 +4,8 @@ torch's LSTM kernel reads its weights as row-major (4u, input_dim) and (4u, u) m
 Keras keeps `kernel` (input_dim, 4u) and `recurrent_kernel` (u, 4u). Handed `kernel.T`
 of a row-major Keras variable, mkldnn copies the transposed view to a contiguous matrix
 in the forward pass and again in the backward pass, and the gradient comes back
-transposed, so the fused Adam step copied it too (about 115 microseconds per training
-step of the float-sequence LSTM, 3% of it, measured with torch.profiler). A variable
-stored column-major has the same values, shape, `get_weights()`, saved files and
+transposed, so the fused Adam step copied it too (docs/performance.md, FusedLSTM, has
+what removing the copies measured). A variable stored column-major has the same values, shape, `get_weights()`, saved files and
 gradients, and its `.T` is the row-major matrix the kernel reads: no copies.
 
 Both functions swap the storage of the variable's `torch.nn.Parameter` in place
