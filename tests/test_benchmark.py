@@ -6,6 +6,7 @@ benchmark's core (build, warm up, measure, tabulate) stops running. Tiny sizes, 
 current backend in-process: seconds.
 """
 
+import importlib
 import importlib.util
 import math
 import sys
@@ -29,6 +30,9 @@ def _load_benchmark():
 
 
 benchmark = _load_benchmark()
+# its modules, importable once it is loaded (it puts scripts/ on the path)
+report = importlib.import_module("benchmark_report")
+bench_cases = importlib.import_module("benchmark_cases")
 TINY = benchmark.cases("tiny")
 # Architectures the benchmark deliberately leaves out (same networks as dcgan).
 NOT_BENCHMARKED = {"conditional_gan"}
@@ -105,11 +109,11 @@ def test_core_measures_one_tiny_config():
         times[item["id"]] = [benches[item["worker"]].measure(item)]
     assert all(t[0] > 0 for t in times.values())
     result = dict(plan=plan, times=times, scale="tiny")
-    train_rows, infer_rows = benchmark.tables(result)
+    train_rows, infer_rows = report.tables(result)
     assert [r["backend"] for r in train_rows] == [backend]
-    assert {r["batch"] for r in infer_rows} == set(benchmark.INFER_BATCHES)
+    assert {r["batch"] for r in infer_rows} == set(bench_cases.INFER_BATCHES)
     assert all(r["ratio"] > 0 and r["twin"] > 0 for r in train_rows)
-    assert "mlp_classifier" in benchmark.train_table(train_rows)
+    assert "mlp_classifier" in report.train_table(train_rows)
 
 
 def test_goal_rows_are_measured_in_a_phase_before_the_ab_rows_and_sections():
@@ -136,9 +140,9 @@ def test_storage_section_trains_two_models_whose_lstm_kernels_differ_only_in_lay
         pytest.skip("the kernels' storage is torch's")
     bench = benchmark.Bench("torch", "tiny")
     case = TINY["lstm_floats"]
-    for storage in benchmark.STORAGES:
+    for storage in bench_cases.STORAGES:
         bench._storage_fn(case, storage)()  # one epoch through the zoo's loop
-    column, row = (bench.models[f"lstm_floats:{s}"] for s in benchmark.STORAGES)
+    column, row = (bench.models[f"lstm_floats:{s}"] for s in bench_cases.STORAGES)
     assert column.fit_path == row.fit_path == "zoo torch loop"
     for model, transposed in ((column, True), (row, False)):
         kernel = model.get_layer("lstm_0").cell.kernel
@@ -149,15 +153,15 @@ def test_storage_section_trains_two_models_whose_lstm_kernels_differ_only_in_lay
 def test_keras_loop_variants_mirror_their_case():
     """Each Keras-loop case is its base case (sizes, data, inference batches) on torch
     through Keras' own fit/predict/__call__, counted as an A/B variant."""
-    for name in benchmark.KERAS_LOOP_BASES:
-        base, variant = TINY[name], TINY[benchmark.keras_loop_name(name)]
+    for name in bench_cases.KERAS_LOOP_BASES:
+        base, variant = TINY[name], TINY[bench_cases.keras_loop_name(name)]
         assert variant.keras_loop and variant.is_variant and not base.is_variant
         assert variant.backends == ("torch",)
         for attribute in ("family", "config", "data", "batch", "steps", "infer_batches"):
             assert getattr(variant, attribute) == getattr(base, attribute), attribute
 
 
-@pytest.mark.parametrize("name", benchmark.KERAS_LOOP_BASES)
+@pytest.mark.parametrize("name", bench_cases.KERAS_LOOP_BASES)
 def test_keras_loop_case_trains_through_keras(name):
     """The Keras-loop case's fit and predict run Keras' code, the base case's the zoo's
     torch loop."""
@@ -166,7 +170,7 @@ def test_keras_loop_case_trains_through_keras(name):
     if keras.backend.backend() != "torch":
         pytest.skip("the zoo's torch loop (native_torch_loop) exists on torch only")
     for case, path in ((TINY[name], "zoo torch loop"),
-                       (TINY[benchmark.keras_loop_name(name)], "keras")):
+                       (TINY[bench_cases.keras_loop_name(name)], "keras")):
         model = benchmark.build_zoo(case)
         x, y = benchmark.make_data(case, case.samples)
         model.fit(x, y, batch_size=case.batch, epochs=1, verbose=0)
@@ -177,10 +181,10 @@ def test_keras_loop_case_trains_through_keras(name):
 
 def test_split_gpu_section_finds_the_section_at_a_line_start():
     page = "# Performance\n\ntext about ## GPU inline\n\n## GPU\n\nMeasured on X.\n"
-    before, gpu = benchmark.split_gpu_section(page)
+    before, gpu = report.split_gpu_section(page)
     assert before == "# Performance\n\ntext about ## GPU inline\n\n"
     assert gpu == "## GPU\n\nMeasured on X.\n"
-    assert benchmark.split_gpu_section("# Performance\n") == ("# Performance\n", None)
+    assert report.split_gpu_section("# Performance\n") == ("# Performance\n", None)
 
 
 def test_a_gpu_run_replaces_only_the_pages_gpu_section_and_a_cpu_run_keeps_it(tmp_path):
@@ -195,22 +199,22 @@ def test_a_gpu_run_replaces_only_the_pages_gpu_section_and_a_cpu_run_keeps_it(tm
     assert result["device"] == "cpu" and set(result["devices"].values()) == {"cpu"}
     page = tmp_path / "performance.md"
     page.write_text("# Performance\n\nan older page\n\n## GPU\n\nNo GPU machine was lent.\n")
-    benchmark.write_doc(page, result, "python scripts/benchmark.py --device cpu")
+    report.write_doc(page, result, "python scripts/benchmark.py --device cpu")
     cpu_page = page.read_text()  # a GPU section that records no GPU run is not kept
-    assert cpu_page.endswith(benchmark.NO_GPU_SECTION.rstrip() + "\n")
+    assert cpu_page.endswith(report.NO_GPU_SECTION.rstrip() + "\n")
     assert "## Training" in cpu_page and "mlp_classifier" in cpu_page
 
     as_gpu = dict(result, device="gpu",
                   devices={name: "cuda: Example GPU" for name in result["devices"]})
-    benchmark.write_doc(page, as_gpu, "python scripts/benchmark.py --device gpu")
-    before, gpu = benchmark.split_gpu_section(page.read_text())
-    assert before == benchmark.split_gpu_section(cpu_page)[0]
+    report.write_doc(page, as_gpu, "python scripts/benchmark.py --device gpu")
+    before, gpu = report.split_gpu_section(page.read_text())
+    assert before == report.split_gpu_section(cpu_page)[0]
     assert gpu.startswith("## GPU\n\nMeasured on cuda: Example GPU.")
     assert "--device gpu" in gpu and "### Training" in gpu and "mlp_classifier" in gpu
     assert "### Inference, batch 256" in gpu
 
-    benchmark.write_doc(page, result, "python scripts/benchmark.py --device cpu")
-    assert benchmark.split_gpu_section(page.read_text())[1] == gpu
+    report.write_doc(page, result, "python scripts/benchmark.py --device cpu")
+    assert report.split_gpu_section(page.read_text())[1] == gpu
     assert not list(tmp_path.glob(".*.tmp"))
 
 
