@@ -325,9 +325,9 @@ class Twin:
             with torch.no_grad():
                 fakes = g(torch.randn(b, latent, device=device))
             logits = d(torch.cat([real, fakes]))
-            d_loss = (F.binary_cross_entropy_with_logits(logits[:b], torch.ones(b, 1, device=device))
-                      + F.binary_cross_entropy_with_logits(logits[b:],
-                                                           torch.zeros(b, 1, device=device)))
+            ones, zeros = (torch.ones(b, 1, device=device), torch.zeros(b, 1, device=device))
+            d_loss = (F.binary_cross_entropy_with_logits(logits[:b], ones)
+                      + F.binary_cross_entropy_with_logits(logits[b:], zeros))
             self.d_opt.zero_grad(set_to_none=True)
             d_loss.backward()
             self.d_opt.step()

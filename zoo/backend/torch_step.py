@@ -115,7 +115,7 @@ def _built(model):
     """Whether Keras' `_symbolic_build` would build nothing: the layers, the compiled loss
     and metrics and the optimizer are built, and the model's torch parameters tracked.
     (It would still re-make the model's torch `ParameterDict`, which holds the same
-    parameters: about 0.2 ms of every `fit` call.)"""
+    parameters: a fraction of a millisecond of every `fit` call.)"""
     return (all(layer.built for layer in model._flatten_layers())
             and model._compile_loss.built
             and (model._compile_metrics is None or model._compile_metrics.built)

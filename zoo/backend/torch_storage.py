@@ -5,8 +5,9 @@ Keras keeps `kernel` (input_dim, 4u) and `recurrent_kernel` (u, 4u). Handed `ker
 of a row-major Keras variable, mkldnn copies the transposed view to a contiguous matrix
 in the forward pass and again in the backward pass, and the gradient comes back
 transposed, so the fused Adam step copied it too (docs/performance.md, FusedLSTM, has
-what removing the copies measured). A variable stored column-major has the same values, shape, `get_weights()`, saved files and
-gradients, and its `.T` is the row-major matrix the kernel reads: no copies.
+what removing the copies measured). A variable stored column-major has the same values,
+shape, `get_weights()`, saved files and gradients, and its `.T` is the row-major matrix
+the kernel reads: no copies.
 
 Both functions swap the storage of the variable's `torch.nn.Parameter` in place
 (`Parameter.data`), so every holder of that parameter (the layer's and the model's
