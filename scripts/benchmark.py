@@ -180,10 +180,7 @@ class Bench:
                 n = case.batch * min(item["steps"], case.steps)
             if self.worker == TWIN:
                 return functools.partial(model.train_epoch, n)
-            x, y = make_data(case, case.samples)
-            y = None if y is None else y[:n]
-            return functools.partial(model.fit, x[:n], y, batch_size=case.batch, epochs=1,
-                                     verbose=0)
+            return _fit_fn(model, case, n)
         if what in ("train_on_batch", "train_step"):
             return self._per_step_fn(model, case, what)
         if what == "train_storage":
@@ -236,9 +233,7 @@ class Bench:
             if storage == "row_major":
                 _store_lstm_kernels_row_major(model)
             self.models[key] = model
-        x, y = make_data(case, case.samples)
-        return functools.partial(self.models[key].fit, x, y, batch_size=case.batch,
-                                 epochs=1, verbose=0)
+        return _fit_fn(self.models[key], case, case.samples_on(self.worker))
 
     def _kernel_fn(self, variant):
         """Forward + backward of Embedding + LSTM + Dense(1) with a BCE loss (torch)."""
@@ -333,16 +328,26 @@ class _TorchThreads:
             torch.set_num_threads(self.before)
 
 
+def _fit_fn(model, case, n):
+    """One `fit()` epoch of `model` over the first `n` samples of `case`'s data."""
+    x, y = make_data(case, case.samples)
+    y = None if y is None else y[:n]
+    return functools.partial(model.fit, x[:n], y, batch_size=case.batch, epochs=1,
+                             verbose=0)
+
+
 def _store_lstm_kernels_row_major(model):
     """Give `model`'s LSTM kernels the row-major memory of keras.layers.LSTM's variables
     (values unchanged; FusedLSTM stores them column-major on torch). Before training: the
     optimizer's slots take the layout when the zoo's loop first builds its Adam step."""
     import keras
 
+    from zoo.backend import torch_storage
+
     for layer in model._flatten_layers():
         if isinstance(layer, keras.layers.LSTM):
-            for v in (layer.cell.kernel, layer.cell.recurrent_kernel):
-                v.value.data = v.value.detach().contiguous()
+            torch_storage.row_major(layer.cell.kernel)
+            torch_storage.row_major(layer.cell.recurrent_kernel)
 
 
 # --------------------------------------------------------------------------------------

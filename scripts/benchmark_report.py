@@ -479,8 +479,7 @@ def _loop_subsection(numbers, result):
         add(f"{all_cases[name].label}:\n")
         add(_ab_table(rows, "Keras' fit/predict/call", "zoo torch loop"))
         add("")
-    ratios = {r["case"]: r["ratio"] for r in numbers.get("train_rows", [])
-              if r["backend"] == "torch"}
+    ratios = _torch_train_ratios(numbers)
     pairs = [(all_cases[n].label, ratios[keras_loop_name(n)], ratios[n]) for n in loop
              if n in ratios and keras_loop_name(n) in ratios]
     if pairs:
@@ -490,10 +489,15 @@ def _loop_subsection(numbers, result):
     return lines
 
 
+def _torch_train_ratios(numbers):
+    """{case name: zoo / twin training ratio} of the torch rows of the training table."""
+    return {r["case"]: r["ratio"] for r in numbers.get("train_rows", [])
+            if r["backend"] == "torch"}
+
+
 def _storage_paragraph(numbers, scale):
     """The FusedLSTM kernels' column-major storage on torch: what it is, predicted, measured."""
-    floats = {r["case"]: r["ratio"] for r in numbers.get("train_rows", [])
-              if r["backend"] == "torch"}.get("lstm_floats")
+    floats = _torch_train_ratios(numbers).get("lstm_floats")
     text = ("The kernels' storage (commit 2bd955e): torch's kernel reads the weights as "
             "row-major (4u, input_dim) and (4u, u) matrices, Keras keeps (input_dim, 4u) and "
             "(u, 4u). Handed the transposes of row-major variables, mkldnn copied them to "
@@ -581,8 +585,7 @@ def _speed_section(numbers, result):
         add(f"\nMeasured gain of FusedLSTM over keras.layers.LSTM: {gain['nomask']:.1f}x "
             f"without a mask, {gain['post']:.1f}x with a post-padded mask, "
             f"{gain['pre']:.1f}x with a pre-padded mask.")
-        tokens = {r["case"]: r["ratio"] for r in numbers.get("train_rows", [])
-                  if r["backend"] == "torch"}
+        tokens = _torch_train_ratios(numbers)
         if {"lstm_tokens_pre", "lstm_tokens_post"} <= tokens.keys():
             add(f"In the training table the zoo's token classifier reaches "
                 f"{tokens['lstm_tokens_post']:.2f}x the twin on post-padded data and "

@@ -35,5 +35,8 @@ def test_column_major_and_match_layout_keep_values_shapes_and_the_parameter():
     weight.assign(values + 1)  # Keras assigns into the same memory
     assert weight.value.stride() == (1, 4)
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(weight), values + 1)
+    torch_storage.row_major(weight)  # back to Keras' own layout, same values
+    assert weight.value is parameter and weight.value.is_contiguous()
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(weight), values + 1)
     torch_storage.column_major(keras.Variable(np.zeros(3, "float32")))  # 1-D: left as is
     assert isinstance(weight.value, torch.nn.Parameter)

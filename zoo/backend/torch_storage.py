@@ -9,7 +9,7 @@ what removing the copies measured). A variable stored column-major has the same 
 shape, `get_weights()`, saved files and gradients, and its `.T` is the row-major matrix
 the kernel reads: no copies.
 
-Both functions swap the storage of the variable's `torch.nn.Parameter` in place
+These functions swap the storage of the variable's `torch.nn.Parameter` in place
 (`Parameter.data`), so every holder of that parameter (the layer's and the model's
 torch `ParameterDict`, an optimizer) sees the new layout. Variables that hold no torch
 tensor yet (not built, or inside a stateless scope) are left as they are: the layout
@@ -41,6 +41,16 @@ def column_major(variable):
         return
     with torch.no_grad():
         value.data = value.detach().t().contiguous().t()
+
+
+def row_major(variable):
+    """Store a Keras variable row-major (contiguous, as Keras creates it), in place: what
+    `column_major` undoes (scripts/benchmark.py measures one against the other)."""
+    value = _parameter(variable)
+    if value is None or value.is_contiguous():
+        return
+    with torch.no_grad():
+        value.data = value.detach().contiguous()
 
 
 def match_layout(variable, like):
