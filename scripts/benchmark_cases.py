@@ -90,6 +90,8 @@ def cases(scale="default"):
     seq, vocab = pick(200, 12), pick(20000, 50)
     tokens = dict(num_classes=2, sequence_length=seq, vocab_size=vocab,
                   embedding_dim=pick(64, 4), units=(pick(64, 4),))
+    floats = dict(num_classes=10, sequence_length=pick(28, 6), num_features=pick(28, 3),
+                  units=(pick(64, 4),))
     image = pick((28, 28, 1), (8, 8, 1))
     gan = dict(image_shape=image, latent_dim=pick(128, 8),
                generator_filters=pick((128, 64), (8, 4)),
@@ -127,10 +129,19 @@ def cases(scale="default"):
         Case("lstm_tokens_post", "lstm_classifier", "lstm_classifier tokens, post-padded",
              pick(64, 4), pick(4, 2), tokens, data=dict(padding="post"),
              backends=("torch",)),
+        # The IMDB recipe's network (recipes/lstm_classifier.imdb.yaml): two stacked
+        # bidirectional LSTM(64) over a 128-d embedding, batch 32, pre-padded reviews.
+        Case("lstm_tokens_bidirectional", "lstm_classifier",
+             "lstm_classifier tokens, 2 bidirectional layers (IMDB recipe)",
+             pick(32, 4), pick(4, 2),
+             dict(tokens, embedding_dim=pick(128, 4), units=pick((64, 64), (4, 4)),
+                  bidirectional=True), data=dict(padding="pre")),
         Case("lstm_floats", "lstm_classifier", "lstm_classifier float sequences",
-             pick(64, 4), pick(8, 2),
-             dict(num_classes=10, sequence_length=pick(28, 6), num_features=pick(28, 3),
-                  units=(pick(64, 4),))),
+             pick(64, 4), pick(8, 2), floats),
+        # bidirectional, as recipes/lstm_classifier.digits_rows.yaml (no mask)
+        Case("lstm_floats_bidirectional", "lstm_classifier",
+             "lstm_classifier float sequences, bidirectional", pick(64, 4), pick(8, 2),
+             dict(floats, bidirectional=True)),
         Case("lstm_forecaster", "lstm_forecaster", "lstm_forecaster", pick(64, 4), pick(8, 2),
              dict(window=pick(72, 12), num_features=5, horizon=pick(24, 4), num_targets=1,
                   units=(pick(32, 4),), residual="seasonal", season=pick(24, 4),

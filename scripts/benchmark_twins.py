@@ -93,17 +93,20 @@ def _twin_nets():
             return self.head(self.features(x * self.rescale))  # logits
 
     class LSTMClassifier(nn.Module):
-        """Embedding (token ids) or standardization (floats), LSTM, class head.
+        """Embedding (token ids) or standardization (floats), stacked LSTMs, class head.
 
-        Token ids: the padded batch runs through the LSTM and each sequence's output at
+        Token ids: the padded batch runs through each LSTM and each sequence's output at
         its last token is taken (pre-padded rows are first shifted to the front), which
-        is what Keras computes with `mask_zero=True`."""
+        is what Keras computes with `mask_zero=True`. Bidirectional, a second LSTM per
+        layer reads each sequence reversed within its length (a gather; the same gather
+        puts its outputs back in order), as Keras' `Bidirectional` over a masked batch.
+        Float sequences (no mask): `nn.LSTM(bidirectional=...)` per layer."""
 
         def __init__(self, x, num_classes, units, vocab_size=None, embedding_dim=64,
-                     num_features=None, padding="post", **_):
+                     num_features=None, padding="post", bidirectional=False, **_):
             super().__init__()
-            (units,) = units
             self.padding = padding
+            directions = 2 if bidirectional else 1
             if vocab_size:
                 self.embedding = nn.Embedding(vocab_size, embedding_dim)
                 width = embedding_dim
@@ -111,21 +114,44 @@ def _twin_nets():
                 self.embedding = None
                 self.norm = Standardize(x)
                 width = num_features
-            self.lstm = frozen_second_bias(nn.LSTM(width, units, batch_first=True))
-            self.head = nn.Linear(units, 1 if num_classes == 2 else num_classes)
+            self.lstms = nn.ModuleList()
+            for size in units:
+                if self.embedding is None:
+                    layer = frozen_second_bias(nn.LSTM(width, size, batch_first=True,
+                                                       bidirectional=bidirectional))
+                else:  # one LSTM per direction
+                    layer = nn.ModuleList(
+                        frozen_second_bias(nn.LSTM(width, size, batch_first=True))
+                        for _ in range(directions))
+                self.lstms.append(layer)
+                width = size * directions
+            self.head = nn.Linear(width, 1 if num_classes == 2 else num_classes)
 
         def forward(self, x):
             if self.embedding is None:
-                _, (h, _) = self.lstm(self.norm(x))
-                return self.head(h[0])
+                x = self.norm(x)
+                for lstm in self.lstms:
+                    x, (h, _) = lstm(x)
+                return self.head(torch.cat(list(h), -1))  # forward, then backward
             steps = x.shape[1]
             lengths = (x != 0).sum(1)
+            time = torch.arange(steps, device=x.device)[None]
             if self.padding == "pre":
-                shift = torch.arange(steps, device=x.device)[None] + (steps - lengths)[:, None]
-                x = x.gather(1, shift % steps)
-            out, _ = self.lstm(self.embedding(x))
-            last = (lengths - 1).clamp_min(0).view(-1, 1, 1).expand(-1, 1, out.shape[-1])
-            return self.head(out.gather(1, last)[:, 0])
+                x = x.gather(1, (time + (steps - lengths)[:, None]) % steps)
+            rows = torch.arange(x.shape[0], device=x.device)[:, None]
+            # step t <-> step length-1-t within each sequence (its own inverse)
+            reverse = torch.where(time < lengths[:, None], lengths[:, None] - 1 - time, time)
+            last = (lengths - 1).clamp_min(0)
+            h = self.embedding(x)
+            for i, directions in enumerate(self.lstms):
+                final = i == len(self.lstms) - 1
+                outs = [directions[0](h)[0]]
+                if len(directions) == 2:
+                    backward = directions[1](h[rows, reverse])[0]
+                    outs.append(backward if final else backward[rows, reverse])
+                if final:  # each direction's output after the sequence's last token
+                    return self.head(torch.cat([out[rows[:, 0], last] for out in outs], -1))
+                h = torch.cat(outs, -1)
 
     class Forecaster(nn.Module):
         """LSTM correction to the seasonal-naive forecast plus a linear AR path."""

@@ -64,30 +64,43 @@ def test_twin_has_the_zoo_models_trainable_parameters(name):
     assert zoo_sizes == twin_sizes
 
 
-@pytest.mark.parametrize("name", ["lstm_tokens_pre", "lstm_tokens_post"])
+def _copy_cell(cell, lstm):
+    """A Keras LSTM cell's weights into a one-layer torch.nn.LSTM (Keras' kernels
+    transposed; its bias as b_ih, b_hh left at zero as the twin freezes it)."""
+    import keras
+
+    value = lambda v: torch.as_tensor(keras.ops.convert_to_numpy(v))  # noqa: E731
+    assert lstm.hidden_size == cell.units
+    lstm.weight_ih_l0.copy_(value(cell.kernel).T)
+    lstm.weight_hh_l0.copy_(value(cell.recurrent_kernel).T)
+    lstm.bias_ih_l0.copy_(value(cell.bias))
+
+
+@pytest.mark.parametrize("name", ["lstm_tokens_pre", "lstm_tokens_post",
+                                  "lstm_tokens_bidirectional"])
 def test_token_twin_computes_the_masked_lstm(name):
-    """The twin's shift-and-gather gives what Keras' masked LSTM gives, for the padding
-    the case uses (same weights copied in)."""
+    """The twin's shifts and gathers give what Keras' masked (bidirectional, stacked)
+    LSTM gives, for the padding the case uses (same weights copied in)."""
     import keras
 
     case = TINY[name]
     model = benchmark.build_zoo(case)
     twin = benchmark.build_twin(case)
-    embedding = model.get_layer("embedding").embeddings
-    lstm = model.get_layer("lstm_0").cell
+    value = lambda v: torch.as_tensor(keras.ops.convert_to_numpy(v))  # noqa: E731
     head = model.get_layer("head")
-    units = lstm.units
     with torch.no_grad():
-        twin.net.embedding.weight.copy_(torch.as_tensor(keras.ops.convert_to_numpy(embedding)))
-        twin.net.lstm.weight_ih_l0.copy_(torch.as_tensor(
-            keras.ops.convert_to_numpy(lstm.kernel).T))
-        twin.net.lstm.weight_hh_l0.copy_(torch.as_tensor(
-            keras.ops.convert_to_numpy(lstm.recurrent_kernel).T))
-        twin.net.lstm.bias_ih_l0.copy_(torch.as_tensor(keras.ops.convert_to_numpy(lstm.bias)))
-        twin.net.head.weight.copy_(torch.as_tensor(
-            keras.ops.convert_to_numpy(head.kernel).T))
-        twin.net.head.bias.copy_(torch.as_tensor(keras.ops.convert_to_numpy(head.bias)))
-    assert twin.net.lstm.hidden_size == units
+        twin.net.embedding.weight.copy_(value(model.get_layer("embedding").embeddings))
+        for i, directions in enumerate(twin.net.lstms):
+            if case.config.get("bidirectional"):
+                wrapper = model.get_layer(f"bidirectional_{i}")
+                cells = [wrapper.forward_layer.cell, wrapper.backward_layer.cell]
+            else:
+                cells = [model.get_layer(f"lstm_{i}").cell]
+            assert len(cells) == len(directions)
+            for cell, lstm in zip(cells, directions):
+                _copy_cell(cell, lstm)
+        twin.net.head.weight.copy_(value(head.kernel).T)
+        twin.net.head.bias.copy_(value(head.bias))
     x = benchmark.inference_inputs(case, 16)
     zoo_out = keras.ops.convert_to_numpy(model(x, training=False))
     twin_out = twin.infer(twin.prepare_inputs(x))

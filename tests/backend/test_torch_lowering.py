@@ -208,17 +208,22 @@ def test_lowered_fused_lstm_matches_the_layer(return_sequences, go_backwards, pa
 
 
 def _token_model(lstm_cls, padding, go_backwards=False, stacked=False, dropout=0.0,
-                 also_read=False):
+                 also_read=False, merge_mode=None):
     """Embedding(mask_zero=True) -> LSTM(s) -> Dense, and pre-/post-padded, unpadded or
-    holed token ids for it; `also_read`: a second layer reads the embedded batch too."""
+    holed token ids for it; `also_read`: a second layer reads the embedded batch too;
+    `merge_mode`: each LSTM wrapped in `Bidirectional(merge_mode=...)`."""
     rng = np.random.default_rng(5)
     steps, vocab = 9, 17
     inputs = keras.Input((steps,), dtype="int32")
     embedded = keras.layers.Embedding(vocab, 4, mask_zero=True, name="embedding")(inputs)
     x = embedded
     for i, last in enumerate([False, True] if stacked else [True]):
-        x = lstm_cls(5, return_sequences=not last, go_backwards=go_backwards and i == 0,
-                     dropout=dropout, seed=3, name=f"lstm_{i}")(x)
+        layer = lstm_cls(5, return_sequences=not last, go_backwards=go_backwards and i == 0,
+                         dropout=dropout, seed=3, name=f"lstm_{i}")
+        if merge_mode:
+            layer = keras.layers.Bidirectional(layer, merge_mode=merge_mode,
+                                               name=f"bidirectional_{i}")
+        x = layer(x)
     outputs = keras.layers.Dense(2, name="head")(x)
     if also_read:
         pooled = keras.layers.GlobalAveragePooling1D(name="pool")(embedded)
@@ -270,13 +275,67 @@ def test_embedding_read_only_by_a_fused_lstm_is_embedded_inside_it(padding, go_b
         np.testing.assert_allclose(a, b, atol=1e-5)
 
 
-def test_embedded_lstm_input_dropout_in_training_matches_the_layers():
-    """With input dropout in training the paired step embeds and runs the layer's own
-    call: the same dropout mask (seeded) and outputs as the unpaired layers."""
+@pytest.mark.parametrize("padding", [None, "pre", "post", "holes"])
+@pytest.mark.parametrize("merge_mode,stacked", [("concat", True), ("concat", False),
+                                                ("sum", False), ("ave", True),
+                                                ("mul", False)])
+def test_bidirectional_fused_lstms_run_both_directions_in_the_graph(padding, merge_mode,
+                                                                    stacked):
+    """`Bidirectional(FusedLSTM)`: each direction's fused kernel called from the graph, the
+    first layer embedding the ids itself; outputs and gradients as the same model of
+    keras.layers.LSTM through Keras' own call (holes: Keras' loop, inside the step)."""
     import zoo
     from zoo.backend.torch_graph import TorchGraph
 
-    model, ids = _token_model(zoo.layers.FusedLSTM, "pre", dropout=0.4)
+    reference, ids = _token_model(keras.layers.LSTM, padding, stacked=stacked,
+                                  merge_mode=merge_mode)
+    model, _ = _token_model(zoo.layers.FusedLSTM, padding, stacked=stacked,
+                            merge_mode=merge_mode)
+    graph = TorchGraph(model)
+    runs = {step.layer.name: step.run for step in graph.steps}
+    assert runs["embedding"] is torch_lowering.token_ids
+    assert all(runs[f"bidirectional_{i}"].__name__ == "bidirectional"
+               for i in range(2 if stacked else 1))
+    expected = _outputs_and_grads(reference, lambda: reference(ids, training=False))
+    got = _outputs_and_grads(model, lambda: graph([ids], training=False)[0])
+    np.testing.assert_allclose(got[0], expected[0], atol=1e-6)
+    for a, b in zip(got[1], expected[1]):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_bidirectional_lowering_keeps_keras_call_where_it_does_not_apply():
+    """Initial states go to the layer's own call; other wrapped layers, `return_state`
+    and `merge_mode=None` are not lowered."""
+    import zoo
+
+    rng = np.random.default_rng(2)
+    x = torch.as_tensor(rng.normal(size=(3, 4, 2)).astype("float32"))
+    layer = keras.layers.Bidirectional(zoo.layers.FusedLSTM(3, return_sequences=True))
+    expected = layer(x)
+    states = [torch.as_tensor(rng.normal(size=(3, 3)).astype("float32")) for _ in range(4)]
+    lowered = torch_lowering.lower(layer)
+    assert lowered.__name__ == "bidirectional"
+    np.testing.assert_allclose(lowered(x).detach().numpy(),
+                               keras.ops.convert_to_numpy(expected), atol=1e-6)
+    np.testing.assert_allclose(
+        lowered(x, initial_state=states).detach().numpy(),
+        keras.ops.convert_to_numpy(layer(x, initial_state=states)), atol=1e-6)
+    for other in (keras.layers.Bidirectional(keras.layers.LSTM(3)),
+                  keras.layers.Bidirectional(zoo.layers.FusedLSTM(3), merge_mode=None),
+                  keras.layers.Bidirectional(zoo.layers.FusedLSTM(3, return_state=True))):
+        other.build(x.shape)
+        assert torch_lowering.lower(other) == other.call
+
+
+@pytest.mark.parametrize("merge_mode", [None, "concat"])
+def test_embedded_lstm_input_dropout_in_training_matches_the_layers(merge_mode):
+    """With input dropout in training the paired step embeds and runs the layer's own
+    call (each direction's, bidirectional): the same dropout masks (seeded) and outputs
+    as the unpaired layers."""
+    import zoo
+    from zoo.backend.torch_graph import TorchGraph
+
+    model, ids = _token_model(zoo.layers.FusedLSTM, "pre", dropout=0.4, merge_mode=merge_mode)
     graph = TorchGraph(model)
     assert {s.layer.name: s.run for s in graph.steps}["embedding"] is torch_lowering.token_ids
     seeds = [keras.ops.convert_to_numpy(v.value) for v in model.non_trainable_variables]

@@ -5,8 +5,8 @@ call-context and name scopes, input specs, mask metadata), often more than the l
 arithmetic. `TorchGraph` walks the model's nodes once, in Keras' own order, and
 afterwards runs each layer's computation directly: the common layers through the
 torch functions in `zoo.backend.torch_lowering`, every other layer through its own
-`call` (an `Embedding` read only by a FusedLSTM is computed inside the LSTM's step,
-from the token ids). Masks travel beside the tensors exactly as `__call__` propagates
+`call` (an `Embedding` read only by a FusedLSTM, or by a `Bidirectional` over two, is
+computed inside the LSTM's step, from the token ids). Masks travel beside the tensors exactly as `__call__` propagates
 them.
 Weights are the model's own variables, so nothing is copied and training through the
 graph trains the model.
@@ -160,7 +160,8 @@ class TorchGraph:
 def _embed_in_reader(steps, output_ids):
     """Where an `Embedding`'s output is read by one step only, as its first argument,
     and that step's layer can embed token ids itself (`torch_lowering.
-    lower_with_embedding`: a FusedLSTM, which then shifts the ids of a padded batch,
+    lower_with_embedding`: a FusedLSTM or a `Bidirectional` over two, which then shift
+    the ids of a padded batch,
     not the embedded features), that step takes the ids and the `Embedding`'s step
     passes them on. The mask is computed from the ids, as before (Keras records it as
     an op on the ids, or `compute_mask` gives it); nothing else reads the embedded batch."""

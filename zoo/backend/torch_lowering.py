@@ -172,12 +172,50 @@ def _fused_lstm(layer, embedding=None):
     return fused_lstm
 
 
+_MERGES = {
+    "concat": lambda y, y_rev: torch.cat([y, y_rev], -1),
+    "sum": torch.add,
+    "ave": lambda y, y_rev: (y + y_rev) / 2,
+    "mul": torch.mul,
+}
+
+
+def _bidirectional(layer, embedding=None):
+    """Keras' `Bidirectional` over two FusedLSTMs: each direction through `_fused_lstm`
+    (so with `embedding` both embed the token ids themselves), merged as
+    `Bidirectional.call` merges them. Initial states: the layer's own call."""
+    if layer.return_state or layer.merge_mode not in _MERGES:
+        return None
+    directions = (layer.forward_layer, layer.backward_layer)
+    if any(type(direction) is not FusedLSTM for direction in directions):
+        return None
+    forward, backward = (_fused_lstm(direction, embedding) for direction in directions)
+    if forward is None or backward is None:
+        return None
+    merge, flip = _MERGES[layer.merge_mode], layer.return_sequences
+    table = None if embedding is None else embedding._embeddings
+
+    def bidirectional(x, initial_state=None, mask=None, training=False):
+        if initial_state is not None:
+            if table is not None:
+                x = F.embedding(token_ids(x), table._value)
+            return layer.call(x, initial_state=initial_state, mask=mask, training=training)
+        y, y_rev = forward(x, mask, training), backward(x, mask, training)
+        # the backward layer's outputs come in its processing order: back to the input's
+        return merge(y, torch.flip(y_rev, [1]) if flip else y_rev)
+
+    return bidirectional
+
+
 def lower_with_embedding(layer, embedding):
     """A callable computing `layer.call(embedding.call(ids), mask=..., training=...)`
     from the token ids `ids`, where `layer` can embed them itself, cheaper than taking
-    the embedded batch (a FusedLSTM: it shifts and reverses the ids, not the embedded
-    features); None otherwise. `TorchGraph` pairs an `Embedding` whose output only
-    `layer` reads this way, and runs `token_ids` for the `Embedding` itself."""
+    the embedded batch (a FusedLSTM, or a `Bidirectional` over two: it shifts and
+    reverses the ids, not the embedded features); None otherwise. `TorchGraph` pairs an
+    `Embedding` whose output only `layer` reads this way, and runs `token_ids` for the
+    `Embedding` itself."""
+    if type(layer) is keras.layers.Bidirectional:
+        return _bidirectional(layer, embedding)
     if type(layer) is not FusedLSTM:
         return None
     return _fused_lstm(layer, embedding)
@@ -246,6 +284,7 @@ _LOWERINGS = {
     keras.layers.Permute: _permute,
     keras.layers.Add: _add,
     FusedLSTM: _fused_lstm,
+    keras.layers.Bidirectional: _bidirectional,
     Conv2D: _zoo_conv,
     Conv2DTranspose: _zoo_conv,
     NotEqual: _not_equal,  # a Keras op (keras.ops.not_equal), recorded as a graph node
