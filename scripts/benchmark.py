@@ -407,8 +407,9 @@ def _device_report(worker, device):
 
 
 def worker_main(worker, plan, scale, threads, device="cpu"):
-    """Serve one process: build + warm up the plan's items for `worker`, print "ready",
-    then answer each item id read from stdin with its time. JSON lines on the original
+    """Serve one process: build + warm up the plan's first-phase items for `worker`,
+    print "ready", then answer each item id read from stdin with its time, and each
+    "phase N" with the build + warm-up of that phase's items. JSON lines on the original
     stdout; anything else printed goes to stderr."""
     proto = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
@@ -432,26 +433,37 @@ def worker_main(worker, plan, scale, threads, device="cpu"):
     bench = Bench(worker, scale, device=device)
     where = _device_report(worker, device)
     items = {item["id"]: item for item in plan if item["worker"] == worker}
-    params, calls, layers, layouts, warmup = {}, {}, {}, {}, {}
-    for item in items.values():
-        if item["what"] != "kernel":
-            params[item["case"]] = bench.trainable_params(item["case"])
-            if worker != TWIN:
-                model = bench.model(item["case"])
-                layers[item["case"]] = zoo_layer_count(model)
-                layouts[item["case"]] = zoo_conv_layout(model)
-        start = time.perf_counter()
-        calls[item["id"]] = bench.prepare(item)
-        warmup[item["id"]] = time.perf_counter() - start
-    proto.write(json.dumps({"ready": True, "params": params, "calls": calls, "layers": layers,
-                            "layouts": layouts, "warmup": warmup, "device": where,
-                            "versions": _versions(), "threads": _thread_report(worker)})
-                + "\n")
+    proto.write(json.dumps({"ready": True, **_prepare_phase(bench, items.values(), 0),
+                            "device": where, "versions": _versions(),
+                            "threads": _thread_report(worker)}) + "\n")
     for line in iter(sys.stdin.readline, ""):
-        item_key = line.strip()
-        if not item_key:
+        request = line.strip()
+        if request.startswith("phase "):
+            phase = int(request.split()[1])
+            proto.write(json.dumps({"phase": phase,
+                                    **_prepare_phase(bench, items.values(), phase)}) + "\n")
+        elif request:
+            proto.write(json.dumps({"id": request, "s": bench.measure(items[request])}) + "\n")
+
+
+def _prepare_phase(bench, items, phase):
+    """Build and warm up the items of one phase (each phase's when the phase starts, so
+    the goal rows' processes have run nothing of the A/B rows' yet: Keras' Python-loop
+    LSTM warmed up beforehand slowed the torch worker's float-sequence LSTM epochs)."""
+    info = dict(params={}, calls={}, layers={}, layouts={}, warmup={})
+    for item in items:
+        if item.get("phase", 0) != phase:
             continue
-        proto.write(json.dumps({"id": item_key, "s": bench.measure(items[item_key])}) + "\n")
+        if item["what"] != "kernel":
+            info["params"][item["case"]] = bench.trainable_params(item["case"])
+            if bench.worker != TWIN:
+                model = bench.model(item["case"])
+                info["layers"][item["case"]] = zoo_layer_count(model)
+                info["layouts"][item["case"]] = zoo_conv_layout(model)
+        start = time.perf_counter()
+        info["calls"][item["id"]] = bench.prepare(item)
+        info["warmup"][item["id"]] = time.perf_counter() - start
+    return info
 
 
 class _Worker:
@@ -489,9 +501,12 @@ class _Worker:
             raise RuntimeError(f"worker {self.name} exited ({self.proc.returncode}):\n{tail}")
         return json.loads(line)
 
-    def ask(self, item_key):
-        self.proc.stdin.write(item_key + "\n")
+    def send(self, request):
+        self.proc.stdin.write(request + "\n")
         self.proc.stdin.flush()
+
+    def ask(self, item_key):
+        self.send(item_key)
         answer = self.read()
         assert answer["id"] == item_key, answer
         return answer["s"]
@@ -522,6 +537,17 @@ def run(case_names, backends, rounds, threads, scale="default", sections=True, l
             times = {item["id"]: [] for item in plan}
             for phase, label in enumerate(PHASES):
                 items = [item for item in plan if item.get("phase", 0) == phase]
+                if phase and items:  # built and warmed up now, in every process at once
+                    start = time.perf_counter()
+                    for worker in workers.values():
+                        worker.send(f"phase {phase}")
+                    for name, worker in workers.items():
+                        answer = worker.read()
+                        assert answer["phase"] == phase, answer
+                        for key in ("params", "calls", "layers", "layouts", "warmup"):
+                            info[name][key].update(answer[key])
+                    setup_s += time.perf_counter() - start
+                    log(f"  {label}: ready ({time.perf_counter() - started:.0f} s)")
                 for r in range(rounds if items else 0):
                     # odd rounds in reverse order: what an item follows alternates (in a
                     # process the first measurement after other work runs colder)

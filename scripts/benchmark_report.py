@@ -284,7 +284,9 @@ def render_doc(result, command, gpu_section=None):
         "metric. Images NCHW (torch's layout); losses from logits (`cross_entropy`, "
         "`binary_cross_entropy_with_logits`); token sequences run padded through "
         "`nn.LSTM`, each sequence's output taken at its last token (pre-padded rows first "
-        "shifted to the front): what Keras computes with `mask_zero=True`.")
+        "shifted to the front): what Keras computes with `mask_zero=True`; bidirectional, a "
+        "second `nn.LSTM` per layer reads each sequence reversed within its length "
+        "(unmasked float sequences: `nn.LSTM(bidirectional=True)`).")
     add("- Same synthetic data (seed 0) and batch size for both. Inference: "
         "`model.predict(x, batch_size=len(x), verbose=0)` (the user path), the direct call "
         "`model(x, training=False)`, and on torch the direct call inside `torch.no_grad()`, "
@@ -292,22 +294,25 @@ def render_doc(result, command, gpu_section=None):
         "converted to numpy.")
     if result.get("phased", False):
         alternation = (
-            "then measurements alternate, in two phases one after the other: first the goal "
-            "rows (the zoo's default configurations, each beside its twin), then the A/B rows "
-            "and the sections below. Every round of a phase measures each of its "
+            "in two phases one after the other: first the goal rows (the zoo's default "
+            "configurations, each beside its twin), then the A/B rows and the sections below. "
+            "Each phase's configurations are built and warmed up in every process when the "
+            "phase starts (excluded from the times), then measured in rounds: every round of a "
+            "phase measures each of its "
             "configurations once, zoo next to twin, in a fixed order, reversed in every "
             "second round: in a process the first measurement after other work runs "
             "colder, and so each configuration follows each of its neighbours. Between two "
-            "measurements of a goal row every process thus runs only goal items, and the "
-            "twin's process the same networks as the backends' (measured in one phase, "
-            "`--one-phase`, Keras' Python-loop LSTM of the kernel section, which only the "
-            "torch process runs, slowed the torch process' next epoch of the float-sequence "
-            "LSTM and not the twin's).")
+            "measurements of a goal row, and before the first, every process thus has run "
+            "only goal items, and the twin's process the same networks as the backends' "
+            "(measured in one phase, `--one-phase`, or with every phase warmed up first, Keras' "
+            "Python-loop LSTM of the kernel section, which only the torch process runs, slowed "
+            "the torch process' later epochs of the float-sequence LSTM and not the twin's).")
     else:
-        alternation = ("then measurements alternate: every round measures every "
-                       "configuration once, in a fixed order, zoo next to twin.")
-    add("- Each backend and the twin run in their own process. All processes build and warm "
-        f"up first (excluded), {alternation} Times and rates are medians over the rounds; a "
+        alternation = ("All processes build and warm up first (excluded), then measurements "
+                       "alternate: every round measures every configuration once, in a fixed "
+                       "order, zoo next to twin.")
+    add("- Each backend and the twin run in their own process. "
+        f"{alternation} Times and rates are medians over the rounds; a "
         "ratio is the median over rounds of the ratio of the two measurements of the same "
         "round (so it can differ a little from the ratio of the medians).")
     add("- Ratios are speeds relative to the twin (training: zoo samples/s / twin samples/s; "

@@ -231,6 +231,28 @@ def test_a_gpu_run_replaces_only_the_pages_gpu_section_and_a_cpu_run_keeps_it(tm
     assert not list(tmp_path.glob(".*.tmp"))
 
 
+def test_each_phase_is_built_and_warmed_up_when_it_starts():
+    """The A/B rows' processes build and warm them up only after the goal rows' rounds
+    (worker processes, tiny sizes): every item is measured, with its repetitions."""
+    import keras
+
+    if keras.backend.backend() != "torch":
+        pytest.skip("the A/B rows are torch's")
+    lines = []
+    result = benchmark.run(["mlp_classifier", "mlp_classifier_keras_loop"], ["torch"],
+                           rounds=1, threads=1, scale="tiny", sections=False,
+                           log=lines.append)
+    phases = {item["id"]: item["phase"] for item in result["plan"]}
+    assert set(phases.values()) == {0, 1}
+    labels = [line.strip().split(" (")[0] for line in lines]
+    assert labels[-3:] == ["goal rows: round 1/1", "A/B rows and sections: ready",
+                           "A/B rows and sections: round 1/1"]
+    for worker, calls in result["calls"].items():
+        ids = {i["id"] for i in result["plan"] if i["worker"] == worker}
+        assert set(calls) == ids == set(result["warmup"][worker])
+    assert all(len(t) == 1 and t[0] > 0 for t in result["times"].values())
+
+
 def test_device_gpu_without_a_gpu_is_a_usage_error(capsys):
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
