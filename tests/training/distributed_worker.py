@@ -10,6 +10,9 @@ starts (what MirroredStrategy then trains on); for JAX set
 Local rank r > 0 of a torchrun launch (several processes sharing one command line on
 one machine) writes RESULT.json.r.
 
+`ZOO_TEST_RECIPE=lstm` trains the tiny LSTM recipe instead of the MLP one (and on torch
+reports the strides of its LSTM kernels, `lstm_kernel_strides`).
+
 `ZOO_TEST_TF_RECORD_ROWS=1` (TensorFlow): every replica's train step records which
 training rows it was given (`rows` in the result: per step, the indices into the
 recipe's training split). On TensorFlow the split of each global batch over the workers
@@ -62,11 +65,16 @@ def row_indices(batches):
 
 def main(output, result_path, distribute=False):
     batches = record_tf_rows() if os.environ.get("ZOO_TEST_TF_RECORD_ROWS") else None
-    result = train(tiny_recipe(), output, verbose=0, distribute=distribute)
+    result = train(tiny_recipe(os.environ.get("ZOO_TEST_RECIPE", "mlp")), output, verbose=0,
+                   distribute=distribute)
     rank = int(os.environ.get("LOCAL_RANK", 0))
     report = {"weights": [np.asarray(w).tolist() for w in result.model.get_weights()],
               "metrics": result.metrics, "history": result.history,
               "is_chief": result.is_chief, "distributed": result.metadata.get("distributed")}
+    if os.environ.get("KERAS_BACKEND") == "torch":
+        report["lstm_kernel_strides"] = [
+            [list(v.value.stride()), v.shape[0]] for v in result.model.weights
+            if v.path.endswith(("/kernel", "/recurrent_kernel")) and "lstm" in v.path]
     if batches is not None:
         report["rows"] = row_indices(batches)
     Path(result_path + (f".{rank}" if rank else "")).write_text(json.dumps(report))

@@ -44,12 +44,19 @@ WORKER = REPO_ROOT / "tests" / "training" / "distributed_worker.py"
 BACKEND = keras.backend.backend()
 
 
-def tiny_recipe():
-    raw = yaml.safe_load(
-        (REPO_ROOT / "recipes" / "mlp_classifier.breast_cancer.yaml").read_text())
+# The tiny recipes: a recipe file and its smaller model. "lstm": the digits-rows recipe's
+# bidirectional FusedLSTM (on torch its kernels are stored column-major; DDP broadcasts
+# and all-reduces into them).
+TINY = {"mlp": ("mlp_classifier.breast_cancer.yaml", dict(units=8, dropout=0.0)),
+        "lstm": ("lstm_classifier.digits_rows.yaml", dict(units=[8]))}
+
+
+def tiny_recipe(kind="mlp"):
+    path, config = TINY[kind]
+    raw = yaml.safe_load((REPO_ROOT / "recipes" / path).read_text())
     raw["train"]["epochs"] = 2
-    raw["model"]["config"].update(units=8, dropout=0.0)
-    return parse_recipe(raw, source="recipes/mlp_classifier.breast_cancer.yaml")
+    raw["model"]["config"].update(config)
+    return parse_recipe(raw, source=f"recipes/{path}")
 
 
 def tiny_train_x():
@@ -102,6 +109,12 @@ def single_device(tmp_path_factory):
     return train(tiny_recipe(), out, verbose=0)
 
 
+@pytest.fixture(scope="module")
+def single_device_lstm(tmp_path_factory):
+    out = tmp_path_factory.mktemp("single_lstm") / "artifact"
+    return train(tiny_recipe("lstm"), out, verbose=0)
+
+
 def _run_together(launches, tmp_path, timeout=240, ok=(0,)):
     """Start every `(command, env_extra)` at once (e.g. one per simulated machine) and
     wait for all; when one fails the others are stopped (they would wait for it). Returns
@@ -135,7 +148,8 @@ def _run(command, env_extra, tmp_path, timeout=240, ok=(0,)):
     return _run_together([(command, env_extra)], tmp_path, timeout, ok)[0]
 
 
-def _check_against_single_device(single_device, out, report, replicas, processes=None):
+def _check_against_single_device(single_device, out, report, replicas, processes=None,
+                                 kind="mlp"):
     assert report["is_chief"] and report["distributed"]["replicas"] == replicas
     if processes is not None:
         assert report["distributed"]["processes"] == processes
@@ -150,7 +164,7 @@ def _check_against_single_device(single_device, out, report, replicas, processes
     loaded = keras.saving.load_model(out, safe_mode=True)
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["zoo"]["distributed"]["replicas"] == replicas
-    x, _ = data.load("breast_cancer", "test")
+    x, _ = data.load(tiny_recipe(kind).data.dataset, "test")
     np.testing.assert_allclose(as_numpy(loaded.predict(x, verbose=0)),
                                as_numpy(single_device.model.predict(x, verbose=0)), atol=ATOL)
 
@@ -167,6 +181,25 @@ def test_torchrun_two_processes_match_one_device(single_device, tmp_path):
     for a, b in zip(chief["weights"], other["weights"]):  # DDP kept the replicas in sync
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     _check_against_single_device(single_device, out, chief, 2)
+
+
+@pytest.mark.distributed
+@pytest.mark.skipif(BACKEND != "torch", reason="runs in the torch tox environment")
+def test_torchrun_trains_the_bidirectional_fused_lstm_as_one_device(single_device_lstm,
+                                                                   tmp_path):
+    """The digits-rows recipe's bidirectional FusedLSTM under DDP: the replicas stay in
+    sync, match one device, and keep the kernels' column-major storage."""
+    out, result = tmp_path / "artifact", tmp_path / "result.json"
+    _run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+          str(WORKER), str(out), str(result), "1"], {"ZOO_TEST_RECIPE": "lstm"}, tmp_path)
+    chief = json.loads(result.read_text())
+    other = json.loads((tmp_path / "result.json.1").read_text())
+    for a, b in zip(chief["weights"], other["weights"]):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    # kernel and recurrent_kernel of both directions, column-major: (1, rows)
+    assert len(chief["lstm_kernel_strides"]) == 4
+    assert all(s == [1, rows] for s, rows in chief["lstm_kernel_strides"])
+    _check_against_single_device(single_device_lstm, out, chief, 2, kind="lstm")
 
 
 # How one process gets two CPU devices: JAX (DataParallel) and TF (MirroredStrategy).
