@@ -85,7 +85,28 @@ def build_zoo(case):
     x, y = make_data(case, case.samples)
     model.adapt(x, y)
     model.compile(**case.compile)
+    if case.keras_call and keras.backend.backend() == "torch":  # the graph is torch's
+        _run_keras_call(model, case.keras_call)
     return model
+
+
+def _run_keras_call(model, class_names):
+    """In the zoo's torch graph of `model`, run the layers of `class_names` through their
+    own `call`, as before their lowering, and an `Embedding` that one of them reads as
+    an `Embedding` of its own (not embedded inside the reader's step)."""
+    from zoo.backend import torch_lowering
+    from zoo.backend.torch_graph import TorchGraph
+
+    graph = TorchGraph.of(model)
+    steps = [step for step in graph.steps if type(step.layer).__name__ in class_names]
+    if not steps:
+        raise ValueError(f"no layer of {class_names} in {model.name}'s graph")
+    read = {key for step in steps for key in step.inputs}
+    for step in graph.steps:
+        if step in steps:
+            step.run = step.layer.call
+        elif step.run is torch_lowering.token_ids and step.outputs[0] in read:
+            step.run = torch_lowering.lower(step.layer)
 
 
 # The zoo.layers the models are built from, each named as the Keras layer it computes.

@@ -44,6 +44,9 @@ class Case:
     keras_layers: bool = False
     compile: dict = field(default_factory=dict)
     keras_loop: bool = False
+    # Keras layer classes (names) the zoo's torch graph runs through their own `call`
+    # rather than its torch lowering: the A/B of a lowering.
+    keras_call: tuple = ()
 
     @property
     def samples(self):
@@ -54,7 +57,7 @@ class Case:
         """An A/B row (Keras' layers, other compile arguments, Keras' loop, a forced
         convolution layout), not a zoo default."""
         return (self.keras_layers or self.keras_loop or bool(self.compile)
-                or "data_format" in self.config)
+                or bool(self.keras_call) or "data_format" in self.config)
 
     def samples_on(self, worker):
         """Training samples per measurement on `worker` (a backend or the twin)."""
@@ -136,6 +139,14 @@ def cases(scale="default"):
              pick(32, 4), pick(4, 2),
              dict(tokens, embedding_dim=pick(128, 4), units=pick((64, 64), (4, 4)),
                   bidirectional=True), data=dict(padding="pre")),
+        # ... with Bidirectional through its own call in the zoo's torch graph (each
+        # direction a Keras layer call; as before its lowering)
+        Case("lstm_tokens_bidirectional_keras_call", "lstm_classifier",
+             "lstm_classifier tokens, 2 bidirectional layers, Keras' Bidirectional call",
+             pick(32, 4), pick(4, 2),
+             dict(tokens, embedding_dim=pick(128, 4), units=pick((64, 64), (4, 4)),
+                  bidirectional=True), data=dict(padding="pre"), backends=("torch",),
+             keras_call=("Bidirectional",)),
         Case("lstm_floats", "lstm_classifier", "lstm_classifier float sequences",
              pick(64, 4), pick(8, 2), floats),
         # bidirectional, as recipes/lstm_classifier.digits_rows.yaml (no mask)

@@ -142,6 +142,8 @@ def section_numbers(result):
     for key, before, after in (("layout", "convnet_cl", "convnet_cf"),
                                ("convnet_layers", "convnet_keras", "convnet"),
                                ("dcgan_layers", "dcgan_keras", "dcgan"),
+                               ("bidirectional", "lstm_tokens_bidirectional_keras_call",
+                                "lstm_tokens_bidirectional"),
                                ("jit", keras_mlp, "mlp_classifier_jit")):
         rows = _ab_rows(result, med, all_cases, before, after)
         if rows:
@@ -599,6 +601,8 @@ def _speed_section(numbers, result):
         add("")
         add(_storage_paragraph(numbers, result["scale"]))
         lines += _embedding_inside_lstm_subsection(numbers)
+    if "bidirectional" in numbers:
+        lines += _bidirectional_subsection(numbers)
     if "convnet_layers" in numbers or "dcgan_layers" in numbers:
         add("### zoo.layers `Conv2D`, `Conv2DTranspose`, `BatchNormalization` (convnet, DCGAN)\n")
         add("Keras' torch backend adds a convolution's bias and applies its activation as "
@@ -710,7 +714,7 @@ def _embedding_inside_lstm_subsection(numbers):
     gain = numbers["embed_gain"]
     lines = ["### The Embedding inside the FusedLSTM's step (the zoo's torch graph)\n",
              "Where an `Embedding`'s output is read only by a FusedLSTM (the zoo's token "
-             "classifiers, bidirectional ones aside), the zoo's torch graph "
+             "classifiers; or by a `Bidirectional` over two, below), the zoo's torch graph "
              "(zoo/backend/torch_graph.py, `_embed_in_reader`) runs the embedding inside "
              "the LSTM's step: a padded batch's token ids are shifted to the front "
              "(pre-padded) and cut to the longest sequence, then embedded straight into "
@@ -746,6 +750,29 @@ def _embedding_inside_lstm_subsection(numbers):
         numbers, "lstm_tokens_pre", "the pre-padded token classifier",
         before="0.92 ms, 0.57x in the run of commit ee458c2, before it") + "\n"
     return lines
+
+
+def _bidirectional_subsection(numbers):
+    """`Bidirectional(FusedLSTM)` lowered in the torch graph, against its own call."""
+    return [
+        "### Bidirectional(FusedLSTM) in the zoo's torch graph\n",
+        "Both LSTM recipes wrap each LSTM in `keras.layers.Bidirectional`. Its own `call` "
+        "runs each direction through Keras' `Layer.__call__` and `RNN.call`'s set-up, then "
+        "flips the backward outputs and concatenates; and an `Embedding` before it was not "
+        "paired with its reader (a `Bidirectional`, not a FusedLSTM), so both directions "
+        "shifted the embedded features. The graph now lowers a `Bidirectional` over two "
+        "FusedLSTMs (zoo/backend/torch_lowering.py, `_bidirectional`, commit 3f1a646): "
+        "each direction's kernel called directly, merged as Keras merges, an `Embedding` "
+        "read only by it embedded inside each direction's step.\n",
+        "Predicted: at batch 1 the two layer calls per `Bidirectional` are a large part of "
+        "a call; at batch 256 shifting token ids rather than 128 floats per step removes "
+        "gathers of the embedded batch; in training the four directions' kernels over 200 "
+        "steps dominate: little.\n",
+        "Measured (the IMDB recipe's network on torch; `Bidirectional` through its own "
+        "call in the graph, `lstm_tokens_bidirectional_keras_call`, against the lowering; "
+        "gain paired per round):\n",
+        _ab_table(numbers["bidirectional"], "Keras' Bidirectional call", "lowered"),
+        ""]
 
 
 def _torch_infer_row(numbers, case, batch):

@@ -107,6 +107,30 @@ def test_token_twin_computes_the_masked_lstm(name):
     np.testing.assert_allclose(zoo_out, twin_out, rtol=1e-4, atol=1e-5)
 
 
+def test_keras_call_variant_runs_bidirectional_through_its_own_call():
+    """The A/B row of the Bidirectional lowering: the same model and outputs, its
+    `Bidirectional` layers and their `Embedding` run as Keras layers in the graph."""
+    import keras
+
+    if keras.backend.backend() != "torch":
+        pytest.skip("the zoo's graph is torch's")
+    from zoo.backend import torch_lowering
+    from zoo.backend.torch_graph import TorchGraph
+
+    lowered = benchmark.build_zoo(TINY["lstm_tokens_bidirectional"])
+    own = benchmark.build_zoo(TINY["lstm_tokens_bidirectional_keras_call"])
+    runs = {step.layer.name: step.run for step in TorchGraph.of(own).steps}
+    assert runs["bidirectional_0"] == own.get_layer("bidirectional_0").call
+    assert runs["bidirectional_1"] == own.get_layer("bidirectional_1").call
+    assert runs["embedding"] is not torch_lowering.token_ids
+    assert {step.layer.name: step.run for step in TorchGraph.of(lowered).steps}[
+        "bidirectional_0"].__name__ == "bidirectional"
+    x = benchmark.inference_inputs(TINY["lstm_tokens_bidirectional"], 8)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(own(x, training=False)),
+                               keras.ops.convert_to_numpy(lowered(x, training=False)),
+                               atol=1e-6)
+
+
 def test_core_measures_one_tiny_config():
     """Plan, build, warm up and measure mlp_classifier on the current backend and the
     twin in this process, then tabulate it as the report does."""
