@@ -456,7 +456,8 @@ def worker_main(worker, plan, scale, threads, device="cpu"):
     items = {item["id"]: item for item in plan if item["worker"] == worker}
     proto.write(json.dumps({"ready": True, **_prepare_phase(bench, items.values(), 0),
                             "device": where, "versions": _versions(),
-                            "threads": _thread_report(worker)}) + "\n")
+                            "threads": _thread_report(worker),
+                            "malloc": {k: os.environ.get(k) for k in FIXED_MALLOC}}) + "\n")
     for line in iter(sys.stdin.readline, ""):
         request = line.strip()
         if request.startswith("phase "):
@@ -487,9 +488,25 @@ def _prepare_phase(bench, items, phase):
     return info
 
 
+# glibc malloc's thresholds in every worker process (`--malloc fixed`, the default).
+# With glibc's defaults a block above the mmap threshold (128 KiB, raised as such blocks
+# are freed) is fresh pages from the kernel, faulted in and zeroed 4 KiB at a time, and
+# freed memory at the heap's top goes back; so whether a training step's large
+# temporaries (the token classifiers' 5 MB embedding gradient, the LSTMs' outputs) cost
+# page faults depends on what the process allocated and freed before. In one run the
+# twin's token-classifier epoch took 172 ms in one process state and 238 ms in another
+# (the same network, data and code). Fixed, every process reuses its heap.
+FIXED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(256 << 20),
+                "MALLOC_TRIM_THRESHOLD_": str(256 << 20)}
+
+
 class _Worker:
-    def __init__(self, name, plan, scale, threads, log_dir, device="cpu"):
+    def __init__(self, name, plan, scale, threads, log_dir, device="cpu", malloc="fixed"):
         env = dict(os.environ)
+        if malloc == "fixed":
+            for key, value in FIXED_MALLOC.items():
+                env.setdefault(key, value)  # a value set by the caller is kept
+
         if device == "cpu":  # a GPU machine's GPUs hidden from every library
             env.update(CUDA_VISIBLE_DEVICES="", JAX_PLATFORMS="cpu")
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT),
@@ -543,12 +560,15 @@ class _Worker:
 # The run: workers, rounds, medians
 # --------------------------------------------------------------------------------------
 def run(case_names, backends, rounds, threads, scale="default", sections=True, log=print,
-        device="cpu", phased=True):
+        device="cpu", phased=True, malloc="fixed"):
+    if malloc not in ("fixed", "default"):
+        raise ValueError(f"malloc is 'fixed' or 'default', got {malloc!r}")
     plan = plan_items(case_names, backends, scale, sections, phased)
     names = [w for w in (TWIN, *backends) if any(i["worker"] == w for i in plan)]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="zoo-bench-") as log_dir:
-        workers = {n: _Worker(n, plan, scale, threads, log_dir, device) for n in names}
+        workers = {n: _Worker(n, plan, scale, threads, log_dir, device, malloc)
+                   for n in names}
         try:
             info = {}
             for name, worker in workers.items():
@@ -596,6 +616,7 @@ def run(case_names, backends, rounds, threads, scale="default", sections=True, l
         versions={n: a["versions"] for n, a in info.items()},
         device=device, devices={n: a.get("device", "cpu") for n, a in info.items()},
         threads={n: a["threads"] for n, a in info.items()},
+        malloc={n: a["malloc"] for n, a in info.items()},
         setup_s=setup_s, wall_s=time.perf_counter() - started, phased=phased,
     )
 
@@ -661,6 +682,9 @@ def main(argv=None):
                         help="measure the A/B rows and sections in the same rounds as the "
                         "goal rows (default: after them, in rounds of their own; see "
                         "PHASES)")
+    parser.add_argument("--malloc", default="fixed", choices=("fixed", "default"),
+                        help="glibc malloc in the worker processes: fixed mmap and trim "
+                        "thresholds (default; see FIXED_MALLOC) or glibc's defaults")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--plan", default=None, help=argparse.SUPPRESS)
@@ -704,7 +728,8 @@ def main(argv=None):
           f"threads {threads or 'library defaults'}, device {device}")
     code = _code_version()
     result = run(names, backends, args.rounds, threads, args.scale,
-                 sections=device == "cpu", device=device, phased=not args.one_phase)
+                 sections=device == "cpu", device=device, phased=not args.one_phase,
+                 malloc=args.malloc)
     result["date"] = datetime.date.today().isoformat()
     result["code"] = code
     print_tables(result)

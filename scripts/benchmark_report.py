@@ -239,6 +239,12 @@ def _run_details(result, command, machine_text):
               f"{result['setup_s']:.0f} s, whole run {result['wall_s']:.0f} s",
               f"- Machine: {machine_text}",
               "- Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items())]
+    malloc = {tuple(sorted((k, v) for k, v in env.items() if v))
+              for env in result.get("malloc", {}).values()}
+    if malloc:
+        settings = "; ".join(", ".join(f"{k}={v}" for k, v in env) or "glibc's defaults"
+                             for env in sorted(malloc))
+        lines.append(f"- Allocator (`--malloc`), in every process: {settings}")
     return lines
 
 
@@ -317,6 +323,17 @@ def render_doc(result, command, gpu_section=None):
         f"{alternation} Times and rates are medians over the rounds; a "
         "ratio is the median over rounds of the ratio of the two measurements of the same "
         "round (so it can differ a little from the ratio of the medians).")
+    if any(any(env.values()) for env in result.get("malloc", {}).values()):
+        add("- Allocator: glibc malloc's mmap and trim thresholds fixed in every process "
+            "(`--malloc fixed`, the default; `--malloc default` keeps glibc's). With glibc's "
+            "dynamic thresholds, whether a step's large temporaries (the token classifiers' "
+            "5 MB embedding gradient, the LSTMs' outputs) are fresh pages, faulted in and "
+            "zeroed, depends on what the process allocated and freed before: in the run of "
+            "commit 8179ade (this page's command, glibc's defaults) the twin's epoch of the "
+            "pre-padded token classifier took 175 ms in the goal phase and 238 ms for the "
+            "same network, data and code in the A/B phase, the zoo's 207 ms, and the token "
+            "rows read 0.84x and 0.82x. Fixed, every process reuses its heap, and both sides "
+            "compute as a process in its steady state does.")
     add("- Ratios are speeds relative to the twin (training: zoo samples/s / twin samples/s; "
         "inference: twin time / zoo time): above 1, the zoo is faster.")
     add("")

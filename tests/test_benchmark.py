@@ -275,6 +275,21 @@ def test_each_phase_is_built_and_warmed_up_when_it_starts():
         ids = {i["id"] for i in result["plan"] if i["worker"] == worker}
         assert set(calls) == ids == set(result["warmup"][worker])
     assert all(len(t) == 1 and t[0] > 0 for t in result["times"].values())
+    # every worker ran with malloc's thresholds fixed (`--malloc fixed`)
+    assert all(env == benchmark.FIXED_MALLOC for env in result["malloc"].values())
+
+
+def test_malloc_default_leaves_glibcs_thresholds(monkeypatch):
+    for key in benchmark.FIXED_MALLOC:
+        monkeypatch.delenv(key, raising=False)
+    import keras
+
+    result = benchmark.run(["mlp_regressor"], [keras.backend.backend()], rounds=1,
+                           threads=1, scale="tiny", sections=False, log=lambda *a: None,
+                           malloc="default")
+    assert all(set(env.values()) == {None} for env in result["malloc"].values())
+    with pytest.raises(ValueError, match="'fixed' or 'default'"):
+        benchmark.run(["mlp_regressor"], ["torch"], 1, 1, scale="tiny", malloc="jemalloc")
 
 
 def test_device_gpu_without_a_gpu_is_a_usage_error(capsys):
