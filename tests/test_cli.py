@@ -37,3 +37,13 @@ def test_train_then_evaluate_an_artifact(tmp_path, capsys):
     assert cli.main(["evaluate", str(out), "--split", "val"]) == 0
     printed = capsys.readouterr().out
     assert "diabetes" in printed and " val " in printed
+
+
+def test_an_unknown_zoo_malloc_is_refused_before_training(tmp_path, monkeypatch):
+    import pytest
+
+    monkeypatch.setenv("ZOO_MALLOC", "jemalloc")
+    with pytest.raises(SystemExit, match="ZOO_MALLOC is 'keep'"):
+        cli.main(["train", str(REPO_ROOT / "recipes" / "mlp_classifier.breast_cancer.yaml"),
+                  "--output", str(tmp_path / "run")])
+    assert not (tmp_path / "run").exists()

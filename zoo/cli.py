@@ -71,6 +71,7 @@ def _train(args):
     from zoo.training.trainer import train
 
     recipe = load_recipe(args.recipe)  # fails before any training on a bad recipe
+    _keep_heap()
     if args.distribute:
         from zoo.backend.distribute import relaunch_command
 
@@ -85,6 +86,19 @@ def _train(args):
     print()
     print(training_summary(result))
     return 0 if result.meets_target else 3
+
+
+def _keep_heap():
+    """Large per-step temporaries reused from the heap (`zoo.training.allocator`), unless
+    ZOO_MALLOC=default."""
+    from zoo.training import allocator
+
+    choice = os.environ.get("ZOO_MALLOC", "keep")
+    if choice not in ("keep", "default"):
+        raise SystemExit(f"zoo: ZOO_MALLOC is 'keep' (the default: large freed blocks "
+                         f"stay in the heap) or 'default' (glibc's malloc), got {choice!r}")
+    if choice == "keep":
+        allocator.keep_heap()
 
 
 def _evaluate(args):
