@@ -488,14 +488,10 @@ def _prepare_phase(bench, items, phase):
     return info
 
 
-# glibc malloc's thresholds in every worker process (`--malloc fixed`, the default).
-# With glibc's defaults a block above the mmap threshold (128 KiB, raised as such blocks
-# are freed) is fresh pages from the kernel, faulted in and zeroed 4 KiB at a time, and
-# freed memory at the heap's top goes back; so whether a training step's large
-# temporaries (the token classifiers' 5 MB embedding gradient, the LSTMs' outputs) cost
-# page faults depends on what the process allocated and freed before. In one run the
-# twin's token-classifier epoch took 172 ms in one process state and 238 ms in another
-# (the same network, data and code). Fixed, every process reuses its heap.
+# glibc malloc's thresholds in every worker process (`--malloc fixed`, the default): the
+# values `zoo.training.allocator.keep_heap()` sets (its docstring says why; the page's
+# Method what glibc's defaults did to a run), given as glibc's environment variables so
+# they hold from the process' start and the twin's process imports nothing of the zoo's.
 FIXED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(256 << 20),
                 "MALLOC_TRIM_THRESHOLD_": str(256 << 20)}
 
@@ -506,7 +502,6 @@ class _Worker:
         if malloc == "fixed":
             for key, value in FIXED_MALLOC.items():
                 env.setdefault(key, value)  # a value set by the caller is kept
-
         if device == "cpu":  # a GPU machine's GPUs hidden from every library
             env.update(CUDA_VISIBLE_DEVICES="", JAX_PLATFORMS="cpu")
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT),
@@ -584,9 +579,9 @@ def run(case_names, backends, rounds, threads, scale="default", sections=True, l
                         worker.send(f"phase {phase}")
                     for name, worker in workers.items():
                         answer = worker.read()
-                        assert answer["phase"] == phase, answer
-                        for key in ("params", "calls", "layers", "layouts", "warmup"):
-                            info[name][key].update(answer[key])
+                        assert answer.pop("phase") == phase, answer
+                        for key, values in answer.items():  # what _prepare_phase gives
+                            info[name][key].update(values)
                     setup_s += time.perf_counter() - start
                     log(f"  {label}: ready ({time.perf_counter() - started:.0f} s)")
                 for r in range(rounds if items else 0):

@@ -93,6 +93,9 @@ def cases(scale="default"):
     seq, vocab = pick(200, 12), pick(20000, 50)
     tokens = dict(num_classes=2, sequence_length=seq, vocab_size=vocab,
                   embedding_dim=pick(64, 4), units=(pick(64, 4),))
+    # the IMDB recipe's network (recipes/lstm_classifier.imdb.yaml)
+    imdb = dict(tokens, embedding_dim=pick(128, 4), units=pick((64, 64), (4, 4)),
+                bidirectional=True)
     floats = dict(num_classes=10, sequence_length=pick(28, 6), num_features=pick(28, 3),
                   units=(pick(64, 4),))
     image = pick((28, 28, 1), (8, 8, 1))
@@ -136,16 +139,12 @@ def cases(scale="default"):
         # bidirectional LSTM(64) over a 128-d embedding, batch 32, pre-padded reviews.
         Case("lstm_tokens_bidirectional", "lstm_classifier",
              "lstm_classifier tokens, 2 bidirectional layers (IMDB recipe)",
-             pick(32, 4), pick(4, 2),
-             dict(tokens, embedding_dim=pick(128, 4), units=pick((64, 64), (4, 4)),
-                  bidirectional=True), data=dict(padding="pre")),
+             pick(32, 4), pick(4, 2), imdb, data=dict(padding="pre")),
         # ... with Bidirectional through its own call in the zoo's torch graph (each
         # direction a Keras layer call; as before its lowering)
         Case("lstm_tokens_bidirectional_keras_call", "lstm_classifier",
              "lstm_classifier tokens, 2 bidirectional layers, Keras' Bidirectional call",
-             pick(32, 4), pick(4, 2),
-             dict(tokens, embedding_dim=pick(128, 4), units=pick((64, 64), (4, 4)),
-                  bidirectional=True), data=dict(padding="pre"), backends=("torch",),
+             pick(32, 4), pick(4, 2), imdb, data=dict(padding="pre"), backends=("torch",),
              keras_call=("Bidirectional",)),
         Case("lstm_floats", "lstm_classifier", "lstm_classifier float sequences",
              pick(64, 4), pick(8, 2), floats),

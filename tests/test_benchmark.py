@@ -279,6 +279,14 @@ def test_each_phase_is_built_and_warmed_up_when_it_starts():
     assert all(env == benchmark.FIXED_MALLOC for env in result["malloc"].values())
 
 
+def test_fixed_malloc_is_what_the_zoos_allocator_sets():
+    from zoo.training import allocator
+
+    assert benchmark.FIXED_MALLOC == {
+        "MALLOC_MMAP_THRESHOLD_": str(allocator.DEFAULT_THRESHOLD),
+        "MALLOC_TRIM_THRESHOLD_": str(allocator.DEFAULT_THRESHOLD)}
+
+
 def test_malloc_default_leaves_glibcs_thresholds(monkeypatch):
     for key in benchmark.FIXED_MALLOC:
         monkeypatch.delenv(key, raising=False)

@@ -148,9 +148,7 @@ def _fused_lstm(layer, embedding=None):
     _read_directly(cell.kernel, cell.recurrent_kernel, cell.bias, table)
 
     def keras_call(x, mask, training):  # the layer's own call, on embedded inputs
-        if table is not None:
-            x = F.embedding(token_ids(x), table._value)
-        return layer.call(x, mask=mask, training=training)
+        return layer.call(_embedded(x, table), mask=mask, training=training)
 
     def fused_lstm(x, mask=None, training=False):
         """`RNN.call` of the FusedLSTM without Keras' set-up around the kernel."""
@@ -197,9 +195,8 @@ def _bidirectional(layer, embedding=None):
 
     def bidirectional(x, initial_state=None, mask=None, training=False):
         if initial_state is not None:
-            if table is not None:
-                x = F.embedding(token_ids(x), table._value)
-            return layer.call(x, initial_state=initial_state, mask=mask, training=training)
+            return layer.call(_embedded(x, table), initial_state=initial_state, mask=mask,
+                              training=training)
         y, y_rev = forward(x, mask, training), backward(x, mask, training)
         # the backward layer's outputs come in its processing order: back to the input's
         return merge(y, torch.flip(y_rev, [1]) if flip else y_rev)
@@ -219,6 +216,12 @@ def lower_with_embedding(layer, embedding):
     if type(layer) is not FusedLSTM:
         return None
     return _fused_lstm(layer, embedding)
+
+
+def _embedded(x, table):
+    """`x` itself, or with an `Embedding`'s table (a paired step's token ids) the embedded
+    batch a layer's own `call` takes."""
+    return x if table is None else F.embedding(token_ids(x), table._value)
 
 
 def token_ids(x):
